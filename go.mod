@@ -1,0 +1,3 @@
+module github.com/ocellus/ocellus
+
+go 1.26
