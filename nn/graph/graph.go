@@ -100,6 +100,9 @@ type PoolParams struct {
 	PadBegin, PadEnd           []int
 	CountIncludePad            bool
 	CeilMode                   bool // output size rounds up (ONNX ceil_mode)
+	// IndicesColMajor numbers max-pool indices with the spatial axes in
+	// column-major order (ONNX storage_order=1).
+	IndicesColMajor bool
 }
 
 // SoftmaxParams: softmax over Axis (non-negative), or over all axes from

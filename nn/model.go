@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ocellus/ocellus/nn/graph"
+	"github.com/ocellus/ocellus/nn/onnx"
+	"github.com/ocellus/ocellus/nn/ops"
+	"github.com/ocellus/ocellus/nn/opt"
+	"github.com/ocellus/ocellus/nn/tensor"
+)
+
+// ErrInput is wrapped when Run is given inputs of the wrong number, dtype or shape.
+var ErrInput = errors.New("bad input")
+
+// IOSpec describes a model input or output.
+type IOSpec struct {
+	Name  string
+	DType tensor.DType
+	// Shape is the shape in the model's own layout (e.g. NCHW).
+	Shape []int
+	// Perm is the internal layout: internal axis i is Shape's axis Perm[i].
+	// Nil when the internal layout equals Shape's.
+	Perm []int
+	id   int
+}
+
+// PhysShape is the shape of the internal tensor (Shape permuted by Perm).
+func (s IOSpec) PhysShape() []int {
+	if s.Perm == nil {
+		return append([]int(nil), s.Shape...)
+	}
+	p := make([]int, len(s.Perm))
+	for i, a := range s.Perm {
+		p[i] = s.Shape[a]
+	}
+	return p
+}
+
+// LoadOptions adjust loading. Nil means defaults.
+type LoadOptions struct {
+	// InputShapes overrides the shapes of named inputs (e.g. batch size);
+	// symbolic dimensions default to 1.
+	InputShapes map[string][]int
+	// Optimize selects graph rewrites; nil means opt.Default().
+	Optimize *opt.Options
+}
+
+// Info summarizes a loaded model for people.
+type Info struct {
+	Format   string
+	Producer string
+	Opset    int64
+	// SourceOps counts the ops of the source file by type.
+	SourceOps map[string]int
+}
+
+// Model is a loaded, compiled model. It is immutable and safe for
+// concurrent use; run it through sessions.
+type Model struct {
+	Info    Info
+	graph   *graph.Graph
+	ops     []ops.Op
+	inputs  []IOSpec
+	outputs []IOSpec
+	plan    plan
+	scratch int
+}
+
+// Load reads a model file. The format is chosen by extension (.onnx).
+func Load(path string, o *LoadOptions) (*Model, error) {
+	if o == nil {
+		o = &LoadOptions{}
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".onnx":
+		m, err := onnx.ImportFile(path, &onnx.Options{InputShapes: o.InputShapes})
+		if err != nil {
+			return nil, err
+		}
+		mod, err := FromONNX(m, o.Optimize)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return mod, nil
+	}
+	return nil, fmt.Errorf("%s: unknown model format %q (want .onnx)", path, filepath.Ext(path))
+}
+
+// FromONNX compiles an imported ONNX model, applying the rewrites in o (nil:
+// all of them).
+func FromONNX(m *onnx.Model, o *opt.Options) (*Model, error) {
+	var ins, outs []IOSpec
+	for _, io := range m.Inputs {
+		ins = append(ins, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Perm: io.Perm, id: io.ID})
+	}
+	for _, io := range m.Outputs {
+		outs = append(outs, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Perm: io.Perm, id: io.ID})
+	}
+	oo := opt.Default()
+	if o != nil {
+		oo = *o
+	}
+	mod, err := Compile(opt.Apply(m.Graph, oo), ins, outs)
+	if err != nil {
+		return nil, err
+	}
+	mod.Info = Info{Format: "onnx", Producer: m.Producer, Opset: m.Opset, SourceOps: m.OpCounts}
+	return mod, nil
+}
+
+// Compile prepares graph g (already optimized) for execution. ins and outs
+// describe its inputs and outputs in the same order as g.Inputs/g.Outputs.
+func Compile(g *graph.Graph, ins, outs []IOSpec) (*Model, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if len(ins) != len(g.Inputs) || len(outs) != len(g.Outputs) {
+		return nil, fmt.Errorf("nn: %d/%d input/output specs for a graph with %d/%d", len(ins), len(outs), len(g.Inputs), len(g.Outputs))
+	}
+	for i := range ins {
+		ins[i].id = g.Inputs[i]
+	}
+	for i := range outs {
+		outs[i].id = g.Outputs[i]
+	}
+	m := &Model{graph: g, inputs: ins, outputs: outs}
+	for ni := range g.Nodes {
+		n := &g.Nodes[ni]
+		op, err := ops.Compile(g, n)
+		if err != nil {
+			return nil, err
+		}
+		m.ops = append(m.ops, op)
+		m.scratch = max(m.scratch, op.ScratchLen())
+	}
+	m.plan = planMemory(g)
+	return m, nil
+}
+
+// Inputs describes the model inputs.
+func (m *Model) Inputs() []IOSpec { return m.inputs }
+
+// Outputs describes the model outputs.
+func (m *Model) Outputs() []IOSpec { return m.outputs }
+
+// Graph returns the compiled graph. Callers must not modify it.
+func (m *Model) Graph() *graph.Graph { return m.graph }
+
+// ArenaBytes is the size of the activation arena of one session.
+func (m *Model) ArenaBytes() int { return m.plan.size }
+
+// Stats counts the compiled graph: nodes per op, parameters (constant
+// elements) and multiply-accumulates per inference.
+type Stats struct {
+	Nodes  map[string]int
+	Params int64
+	MACs   int64
+}
+
+// Stats computes Stats.
+func (m *Model) Stats() Stats {
+	g := m.graph
+	s := Stats{Nodes: map[string]int{}}
+	seen := map[int]bool{}
+	for ni := range g.Nodes {
+		n := &g.Nodes[ni]
+		name := n.Op.String()
+		if n.Op == graph.OpConv {
+			if geom, ok := ops.ConvGeom2D(g, n); ok {
+				if geom.Groups == geom.C && geom.Groups > 1 {
+					name = "Conv(depthwise)"
+				}
+				s.MACs += geom.MACs()
+			} else {
+				w := g.Tensors[n.Inputs[1]]
+				s.MACs += int64(tensor.NumElems(g.Tensors[n.Outputs[0]].Shape)) * int64(tensor.NumElems(w.Shape[1:]))
+			}
+		}
+		if n.Op == graph.OpDense {
+			w := g.Tensors[n.Inputs[1]].Shape
+			s.MACs += int64(tensor.NumElems(g.Tensors[n.Outputs[0]].Shape)) * int64(w[0])
+		}
+		s.Nodes[name]++
+		for _, id := range n.Inputs {
+			if id >= 0 && g.Tensors[id].Const != nil && !seen[id] {
+				seen[id] = true
+				s.Params += int64(g.Tensors[id].Const.Len())
+			}
+		}
+	}
+	return s
+}
+
+// SortedCounts returns "name count" pairs sorted by name, for printing.
+func SortedCounts(c map[string]int) []string {
+	var out []string
+	for k, v := range c {
+		out = append(out, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}

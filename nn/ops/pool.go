@@ -1,0 +1,125 @@
+package ops
+
+import (
+	"github.com/ocellus/ocellus/kernels"
+	"github.com/ocellus/ocellus/nn/graph"
+	"github.com/ocellus/ocellus/nn/tensor"
+)
+
+type poolOp struct {
+	colMajor   bool
+	kind       graph.PoolKind
+	inclPad    bool
+	two        bool
+	g2         kernels.PoolGeom
+	gn         kernels.PoolNDGeom
+	xlen, ylen int
+}
+
+func compilePool(g *graph.Graph, n *graph.Node) (Op, error) {
+	x, y := in(g, n, 0), out(g, n, 0)
+	p := n.Params.(*graph.PoolParams)
+	r := len(x.Shape)
+	op := &poolOp{kind: p.Kind, inclPad: p.CountIncludePad, colMajor: p.IndicesColMajor, xlen: tensor.NumElems(x.Shape), ylen: tensor.NumElems(y.Shape)}
+	op.gn = kernels.PoolNDGeom{N: x.Shape[0], C: x.Shape[r-1], In: x.Shape[1 : r-1], Out: y.Shape[1 : r-1],
+		Kernel: p.Kernel, Stride: p.Strides, Dilation: p.Dilations, PadBegin: p.PadBegin, PadEnd: p.PadEnd}
+	hasIdx := len(n.Outputs) > 1 && n.Outputs[1] >= 0
+	if r == 4 && !hasIdx {
+		op.two = true
+		op.g2 = kernels.PoolGeom{N: x.Shape[0], H: x.Shape[1], W: x.Shape[2], C: x.Shape[3], OH: y.Shape[1], OW: y.Shape[2],
+			KH: p.Kernel[0], KW: p.Kernel[1], SH: p.Strides[0], SW: p.Strides[1], DH: p.Dilations[0], DW: p.Dilations[1],
+			PadT: p.PadBegin[0], PadL: p.PadBegin[1], PadB: p.PadEnd[0], PadR: p.PadEnd[1]}
+	}
+	if x.DType != tensor.Float32 {
+		op.two = false // integer max pooling goes through the float N-d path
+	}
+	return op, nil
+}
+
+func (o *poolOp) ScratchLen() int {
+	if o.two {
+		return 0
+	}
+	return o.xlen + o.ylen // integer inputs are widened to float32 (exact for 8-bit)
+}
+
+func (o *poolOp) Run(x *Exec, in, out []*tensor.Tensor) {
+	var idx []int64
+	if len(out) > 1 && out[1] != nil {
+		idx = out[1].I64
+	}
+	src, dst := in[0].F32, out[0].F32
+	if in[0].DType != tensor.Float32 {
+		src, dst = x.Scratch[:o.xlen], x.Scratch[o.xlen:o.xlen+o.ylen]
+		widen(in[0], src)
+	}
+	switch {
+	case o.two && o.kind == graph.MaxPool:
+		kernels.MaxPool2DF32(o.g2, src, dst)
+	case o.two:
+		kernels.AvgPool2DF32(o.g2, src, dst, o.inclPad)
+	case o.kind == graph.MaxPool:
+		kernels.MaxPoolNDF32(o.gn, src, dst, idx)
+		if o.colMajor && idx != nil {
+			colMajorIndices(idx, o.gn.In)
+		}
+	default:
+		kernels.AvgPoolNDF32(o.gn, src, dst, o.inclPad)
+	}
+	if in[0].DType != tensor.Float32 {
+		narrow(dst, out[0])
+	}
+}
+
+func widen(t *tensor.Tensor, dst []float32) {
+	switch t.DType {
+	case tensor.Uint8:
+		for i, v := range t.U8 {
+			dst[i] = float32(v)
+		}
+	case tensor.Int8:
+		for i, v := range t.I8 {
+			dst[i] = float32(v)
+		}
+	}
+}
+
+func narrow(src []float32, t *tensor.Tensor) {
+	switch t.DType {
+	case tensor.Uint8:
+		for i, v := range src {
+			t.U8[i] = uint8(v)
+		}
+	case tensor.Int8:
+		for i, v := range src {
+			t.I8[i] = int8(v)
+		}
+	}
+}
+
+type gapOp struct{ n, hw, c int }
+
+func (o *gapOp) ScratchLen() int { return 0 }
+func (o *gapOp) Run(x *Exec, in, out []*tensor.Tensor) {
+	kernels.GlobalAvgPoolF32(o.n, o.hw, o.c, in[0].F32, out[0].F32)
+}
+
+// colMajorIndices renumbers row-major flat indices ((nc·S0 + i0)·S1 + i1 …)
+// with the spatial axes in column-major order (nc·ΠS + i0 + i1·S0 + …).
+func colMajorIndices(idx []int64, in []int) {
+	sp := int64(tensor.NumElems(in))
+	var coords [8]int64
+	for j, v := range idx {
+		rem := v % sp
+		for a := len(in) - 1; a >= 0; a-- {
+			coords[a] = rem % int64(in[a])
+			rem /= int64(in[a])
+		}
+		col, stride := int64(0), int64(1)
+		for a := range in {
+			col += coords[a] * stride
+			stride *= int64(in[a])
+		}
+		idx[j] = v/sp*sp + col
+	}
+}

@@ -1,0 +1,208 @@
+package nn
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/ocellus/ocellus/kernels"
+	"github.com/ocellus/ocellus/nn/ops"
+	"github.com/ocellus/ocellus/nn/tensor"
+)
+
+// Session runs a Model. It owns its memory and is for one goroutine at a
+// time. Outputs returned by Run are owned by the session and valid until
+// the next Run.
+type Session struct {
+	m       *Model
+	arena   []uint64
+	views   []*tensor.Tensor
+	nodeIn  [][]*tensor.Tensor
+	nodeOut [][]*tensor.Tensor
+	exec    ops.Exec
+	outs    []*tensor.Tensor // results in the model's layout
+	inbuf   []*tensor.Tensor // internal input tensors
+}
+
+// NewSession allocates a session's arena and binds every tensor.
+func (m *Model) NewSession() *Session {
+	g := m.graph
+	s := &Session{m: m, arena: make([]uint64, (m.plan.size+7)/8)}
+	bytes := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s.arena))), len(s.arena)*8)
+	s.views = make([]*tensor.Tensor, len(g.Tensors))
+	for id := range g.Tensors {
+		t := &g.Tensors[id]
+		switch {
+		case t.Const != nil:
+			s.views[id] = t.Const
+		case m.plan.offset[id] >= 0:
+			s.views[id] = tensor.View(t.DType, t.Shape, bytes[m.plan.offset[id]:])
+		}
+	}
+	for _, n := range g.Nodes {
+		in := make([]*tensor.Tensor, len(n.Inputs))
+		for i, id := range n.Inputs {
+			if id >= 0 {
+				in[i] = s.views[id]
+			}
+		}
+		out := make([]*tensor.Tensor, len(n.Outputs))
+		for i, id := range n.Outputs {
+			if id >= 0 {
+				out[i] = s.views[id]
+			}
+		}
+		s.nodeIn = append(s.nodeIn, in)
+		s.nodeOut = append(s.nodeOut, out)
+	}
+	s.exec.Scratch = make([]float32, m.scratch)
+	for _, spec := range m.inputs {
+		s.inbuf = append(s.inbuf, s.views[spec.id])
+	}
+	for _, spec := range m.outputs {
+		v := s.views[spec.id]
+		if v == nil || g.Tensors[spec.id].Const != nil || isInput(m, spec.id) || spec.Perm != nil {
+			// Constant, pass-through or permuted outputs get their own buffer.
+			v = tensor.New(spec.DType, spec.Shape...)
+		}
+		s.outs = append(s.outs, v)
+	}
+	return s
+}
+
+func isInput(m *Model, id int) bool {
+	for _, in := range m.inputs {
+		if in.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Model returns the session's model.
+func (s *Session) Model() *Model { return s.m }
+
+// Input returns the internal tensor of input i (layout IOSpec.PhysShape).
+// Write into it and call RunInPlace to skip the copy Run makes.
+func (s *Session) Input(i int) *tensor.Tensor { return s.inbuf[i] }
+
+// Run copies the inputs (in the model's layout, one per model input, in
+// order) into the session and runs the model.
+func (s *Session) Run(inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if len(inputs) != len(s.m.inputs) {
+		return nil, fmt.Errorf("nn: %d inputs given, model takes %d: %w", len(inputs), len(s.m.inputs), ErrInput)
+	}
+	for i, x := range inputs {
+		spec := s.m.inputs[i]
+		if x == nil || x.DType != spec.DType || !equalShape(x.Shape, spec.Shape) {
+			return nil, fmt.Errorf("nn: input %q is %v, want %v%v: %w", spec.Name, x, spec.DType, spec.Shape, ErrInput)
+		}
+		dst := s.inbuf[i]
+		if dst == nil {
+			continue // unused input
+		}
+		if spec.Perm == nil {
+			copy(dst.Bytes(), x.Bytes())
+			continue
+		}
+		permuteInto(x, spec.Perm, dst)
+	}
+	return s.RunInPlace(), nil
+}
+
+// RunInPlace runs the model on what the internal input tensors hold.
+func (s *Session) RunInPlace() []*tensor.Tensor {
+	for i, op := range s.m.ops {
+		op.Run(&s.exec, s.nodeIn[i], s.nodeOut[i])
+	}
+	g := s.m.graph
+	for i, spec := range s.m.outputs {
+		src := s.views[spec.id]
+		if src == s.outs[i] {
+			continue
+		}
+		if spec.Perm != nil {
+			permuteInto(src, inversePerm(spec.Perm), s.outs[i])
+			continue
+		}
+		if src != nil {
+			copy(s.outs[i].Bytes(), src.Bytes())
+		} else if c := g.Tensors[spec.id].Const; c != nil {
+			copy(s.outs[i].Bytes(), c.Bytes())
+		}
+	}
+	return s.outs
+}
+
+func inversePerm(p []int) []int {
+	q := make([]int, len(p))
+	for i, a := range p {
+		q[a] = i
+	}
+	return q
+}
+
+// permuteInto writes src transposed by perm into dst.
+func permuteInto(src *tensor.Tensor, perm []int, dst *tensor.Tensor) {
+	switch src.DType {
+	case tensor.Float32:
+		kernels.Transpose(src.F32, src.Shape, perm, dst.F32)
+	case tensor.Uint8:
+		kernels.Transpose(src.U8, src.Shape, perm, dst.U8)
+	case tensor.Int8:
+		kernels.Transpose(src.I8, src.Shape, perm, dst.I8)
+	case tensor.Int32:
+		kernels.Transpose(src.I32, src.Shape, perm, dst.I32)
+	case tensor.Int64:
+		kernels.Transpose(src.I64, src.Shape, perm, dst.I64)
+	case tensor.Bool:
+		kernels.Transpose(src.Bool, src.Shape, perm, dst.Bool)
+	}
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Pool shares one Model between goroutines: each Run borrows a session.
+type Pool struct {
+	m    *Model
+	free chan *Session
+}
+
+// NewPool makes a pool of at most size idle sessions.
+func NewPool(m *Model, size int) *Pool {
+	return &Pool{m: m, free: make(chan *Session, max(size, 1))}
+}
+
+// Run runs the model and copies its results into outs (one tensor per
+// output, shaped as Model.Outputs says). Safe for concurrent use.
+func (p *Pool) Run(outs []*tensor.Tensor, inputs ...*tensor.Tensor) error {
+	var s *Session
+	select {
+	case s = <-p.free:
+	default:
+		s = p.m.NewSession()
+	}
+	res, err := s.Run(inputs...)
+	if err == nil {
+		if len(outs) != len(res) {
+			err = fmt.Errorf("nn: %d output buffers for %d outputs: %w", len(outs), len(res), ErrInput)
+		}
+		for i := 0; err == nil && i < len(res); i++ {
+			err = outs[i].CopyFrom(res[i])
+		}
+	}
+	select {
+	case p.free <- s:
+	default:
+	}
+	return err
+}
