@@ -17,7 +17,14 @@ type DenseF32 struct {
 }
 
 // PackDenseF32 packs w (row-major [K][N]) once; bias (len N) may be nil.
+// It uses a one-column-panel kernel, so the packed weights are W transposed
+// and serve both batch 1 (see runGemv) and batched inputs.
 func PackDenseF32(K, N int, w, bias []float32, act Act) *DenseF32 {
+	for i := range gemmF32Impls {
+		if im := &gemmF32Impls[i]; im.NR == 1 && im.Available() {
+			return packDenseF32With(K, N, w, bias, act, im)
+		}
+	}
 	return packDenseF32With(K, N, w, bias, act, gemmF32Best(false))
 }
 

@@ -4,36 +4,32 @@ package kernels
 // per-element order bias, then taps in (ky, kx) order, so all of them and
 // the border path produce the same bits.
 
-// dwconvF32_3x3_go is the 3×3 interior kernel (any stride and dilation).
+// dwconvF32_3x3_go is the 3×3 interior kernel (any stride and dilation):
+// one pass over the channels per kernel row, three taps fused per pass (all
+// nine at once would need 19 live slice pointers and spill).
 func dwconvF32_3x3_go(x, w, bias, y []float32, r dwRowF32) {
 	c := r.C
-	w0, w1, w2 := w[0*c:][:c], w[1*c:][:c], w[2*c:][:c]
-	w3, w4, w5 := w[3*c:][:c], w[4*c:][:c], w[5*c:][:c]
-	w6, w7, w8 := w[6*c:][:c], w[7*c:][:c], w[8*c:][:c]
 	ty, tx := r.TapY, r.TapX
 	for p := 0; p < r.N; p++ {
 		xp := x[p*r.PixStep:]
-		x0, x1, x2 := xp[0:][:c], xp[tx:][:c], xp[2*tx:][:c]
-		x3, x4, x5 := xp[ty:][:c], xp[ty+tx:][:c], xp[ty+2*tx:][:c]
-		x6, x7, x8 := xp[2*ty:][:c], xp[2*ty+tx:][:c], xp[2*ty+2*tx:][:c]
 		yp := y[p*c:][:c]
 		if bias != nil {
 			copy(yp, bias[:c])
 		} else {
 			clear(yp)
 		}
-		for ch := range yp {
-			s := yp[ch]
-			s += x0[ch] * w0[ch]
-			s += x1[ch] * w1[ch]
-			s += x2[ch] * w2[ch]
-			s += x3[ch] * w3[ch]
-			s += x4[ch] * w4[ch]
-			s += x5[ch] * w5[ch]
-			s += x6[ch] * w6[ch]
-			s += x7[ch] * w7[ch]
-			s += x8[ch] * w8[ch]
-			yp[ch] = s
+		for ky := 0; ky < 3; ky++ {
+			xr := xp[ky*ty:]
+			x0, x1, x2 := xr[0:][:c], xr[tx:][:c], xr[2*tx:][:c]
+			wr := w[ky*3*c:]
+			w0, w1, w2 := wr[0:][:c], wr[c:][:c], wr[2*c:][:c]
+			for ch := range yp {
+				s := yp[ch]
+				s += x0[ch] * w0[ch]
+				s += x1[ch] * w1[ch]
+				s += x2[ch] * w2[ch]
+				yp[ch] = s
+			}
 		}
 	}
 }

@@ -23,7 +23,7 @@ type gemmF32Impl struct {
 // first. Dispatch takes the first available entry; tests and benchmarks loop
 // over all of them. The list is the only place to edit when adding a kernel.
 var gemmF32Impls = []gemmF32Impl{
-	{Name: "gemmF32_8x1_go", Available: always, MR: 8, NR: 1, Fn: gemmF32_8x1_go},
+	{Name: "gemmF32_6x1_go", Available: always, MR: 6, NR: 1, Fn: gemmF32_6x1_go},
 	{Name: "gemmF32_4x2_go", Available: always, MR: 4, NR: 2, Strided: true, Fn: gemmF32_4x2_go},
 }
 
@@ -95,15 +95,15 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 		}
 		for k0 := 0; k0 < k; k0 += gemmF32KC {
 			kc := min(gemmF32KC, k-k0)
-			for j0 := 0; j0 < n; j0 += nr {
-				nj := min(nr, n-j0)
-				b := bp[j0*k+k0*nr:]
-				for i := i0; i < i0+mb; i += mr {
-					mi := min(mr, i0+mb-i)
+			for i := i0; i < i0+mb; i += mr {
+				mi := min(mr, i0+mb-i)
+				ai, ci := a[i*lda+k0:], c[i*ldc:]
+				for j0 := 0; j0 < n; j0 += nr {
+					nj := min(nr, n-j0)
 					if mi == mr && nj == nr {
-						im.Fn(kc, a[i*lda+k0:], lda, b, nr, c[i*ldc+j0:], ldc)
+						im.Fn(kc, ai, lda, bp[j0*k+k0*nr:], nr, ci[j0:], ldc)
 					} else {
-						gemmF32Edge(mi, nj, kc, a[i*lda+k0:], lda, b, nr, c[i*ldc+j0:], ldc)
+						gemmF32Edge(mi, nj, kc, ai, lda, bp[j0*k+k0*nr:], nr, ci[j0:], ldc)
 					}
 				}
 			}

@@ -1,54 +1,44 @@
 package kernels
 
-// Pure-Go GEMM micro-kernels. They are always compiled; the shapes were
-// chosen by measurement: the Go compiler keeps ≤ ~12 float accumulators in
-// registers, and folds A loads into MULSS when B is held in a register.
+// Pure-Go GEMM micro-kernels, always compiled. The tile shapes were chosen by
+// measurement and by reading the generated code: on amd64 the Go compiler
+// has 15 usable X registers and schedules all the products of a loop body
+// before the adds, so accumulators plus products must fit or accumulators
+// spill to the stack (4×4, 4×8 and 8×1 do, and run 2–3× slower).
 
-// gemmF32_8x1_go computes an 8×1 tile: eight rows of A against one column of
-// B. With a packed panel (ldb == 1) the B column is contiguous.
-func gemmF32_8x1_go(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	a0 := a[:kc]
-	a1 := a[lda:][:kc]
-	a2 := a[2*lda:][:kc]
-	a3 := a[3*lda:][:kc]
-	a4 := a[4*lda:][:kc]
-	a5 := a[5*lda:][:kc]
-	a6 := a[6*lda:][:kc]
-	a7 := a[7*lda:][:kc]
-	var c0, c1, c2, c3, c4, c5, c6, c7 float32
-	if ldb == 1 {
-		for k, bv := range b[:kc] {
-			c0 += a0[k] * bv
-			c1 += a1[k] * bv
-			c2 += a2[k] * bv
-			c3 += a3[k] * bv
-			c4 += a4[k] * bv
-			c5 += a5[k] * bv
-			c6 += a6[k] * bv
-			c7 += a7[k] * bv
-		}
-	} else {
-		for k := range a0 {
-			bv := b[k*ldb]
-			c0 += a0[k] * bv
-			c1 += a1[k] * bv
-			c2 += a2[k] * bv
-			c3 += a3[k] * bv
-			c4 += a4[k] * bv
-			c5 += a5[k] * bv
-			c6 += a6[k] * bv
-			c7 += a7[k] * bv
-		}
+// gemmF32_6x1_go computes a 6×1 tile: six rows of A against one column of
+// B, which must be contiguous (a packed panel, ldb == 1; other strides take
+// the edge kernel). Holding the B value in a register lets the compiler fold
+// the A loads into the multiplies; six accumulators plus six products fit
+// the 15 usable X registers (eight rows spill).
+func gemmF32_6x1_go(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if ldb != 1 {
+		gemmF32Edge(6, 1, kc, a, lda, b, ldb, c, ldc)
+		return
 	}
-	_ = c[7*ldc]
+	b = b[:kc]
+	a0 := a[:len(b)]
+	a1 := a[lda:][:len(b)]
+	a2 := a[2*lda:][:len(b)]
+	a3 := a[3*lda:][:len(b)]
+	a4 := a[4*lda:][:len(b)]
+	a5 := a[5*lda:][:len(b)]
+	var c0, c1, c2, c3, c4, c5 float32
+	for k, bv := range b {
+		c0 += a0[k] * bv
+		c1 += a1[k] * bv
+		c2 += a2[k] * bv
+		c3 += a3[k] * bv
+		c4 += a4[k] * bv
+		c5 += a5[k] * bv
+	}
+	_ = c[5*ldc]
 	c[0] += c0
 	c[ldc] += c1
 	c[2*ldc] += c2
 	c[3*ldc] += c3
 	c[4*ldc] += c4
 	c[5*ldc] += c5
-	c[6*ldc] += c6
-	c[7*ldc] += c7
 }
 
 // gemmF32_4x2_go computes a 4×2 tile; B is read as pairs b[k*ldb], b[k*ldb+1]
