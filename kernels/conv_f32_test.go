@@ -202,12 +202,18 @@ func TestConvF32TileEdges(t *testing.T) {
 func TestConvF32Allocs(t *testing.T) {
 	r := ckRNG(t)
 	for _, tc := range ckConvCases {
-		g := tc.g
-		c := PackConvF32(g, ckRand(r, g.OC*g.KH*g.KW*g.C/g.Groups), ckRand(r, g.OC), Act{Kind: ActHardSwish})
-		x, y := ckRand(r, g.N*g.H*g.W*g.C), make([]float32, g.N*g.OH*g.OW*g.OC)
-		s := make([]float32, c.ScratchLen())
-		if n := testing.AllocsPerRun(5, func() { c.Run(x, y, s) }); n != 0 {
-			t.Errorf("%s (%s): Run allocates %v times", tc.name, c.Algo(), n)
+		for i := range gemmF32Impls {
+			gm := &gemmF32Impls[i]
+			if !gm.Available() {
+				continue
+			}
+			g := tc.g
+			c := packConvF32With(g, ckRand(r, g.OC*g.KH*g.KW*g.C/g.Groups), ckRand(r, g.OC), Act{Kind: ActHardSwish}, gm, nil)
+			x, y := ckRand(r, g.N*g.H*g.W*g.C), make([]float32, g.N*g.OH*g.OW*g.OC)
+			s := make([]float32, c.ScratchLen())
+			if n := testing.AllocsPerRun(5, func() { c.RunPart(x, y, s, 1, 2) }); n != 0 {
+				t.Errorf("%s (%s, %s): RunPart allocates %v times", tc.name, c.Algo(), gm.Name, n)
+			}
 		}
 	}
 }
@@ -260,4 +266,35 @@ func TestConvF32Panics(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// FuzzConvF32 draws a geometry from the fuzzer's bytes and compares every
+// impl with the reference (go test -fuzz=FuzzConvF32 ./kernels).
+func FuzzConvF32(f *testing.F) {
+	f.Add(uint64(1), []byte{3, 3, 2, 5, 1, 1, 1, 1, 0, 0, 1})
+	f.Add(uint64(2), []byte{7, 6, 4, 4, 3, 2, 2, 1, 1, 0, 4})
+	f.Fuzz(func(t *testing.T, seed uint64, p []byte) {
+		at := func(i, mod int) int {
+			if i < len(p) {
+				return int(p[i]) % mod
+			}
+			return 0
+		}
+		groups := 1 + at(4, 4)
+		g := ckGeom(1, 1+at(0, 10), 1+at(1, 10), groups*(1+at(2, 6)), groups*(1+at(3, 9)),
+			1+at(5, 5), 1+at(6, 3), 1+at(7, 2), at(8, 4), at(9, 4), at(8, 4), at(9, 4), groups)
+		if at(10, 2) == 1 { // depthwise
+			g.C, g.Groups = groups, groups
+			g.OC = groups * (1 + at(3, 2))
+		}
+		if g.OH <= 0 || g.OW <= 0 {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, 1))
+		for i := range gemmF32Impls {
+			if gm := &gemmF32Impls[i]; gm.Available() {
+				ckRunConv(t, r, "fuzz", g, ckActs[int(seed%uint64(len(ckActs)))], gm, nil, "")
+			}
+		}
+	})
 }

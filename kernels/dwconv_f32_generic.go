@@ -6,11 +6,47 @@ package kernels
 
 // dwconvF32_3x3_go is the 3×3 interior kernel (any stride and dilation):
 // one pass over the channels per kernel row, three taps fused per pass (all
-// nine at once would need 19 live slice pointers and spill).
+// nine at once would need 19 live slice pointers and spill). When the
+// stride equals the dilation (stride 1) two neighbouring pixels share two of
+// their three columns, so they are computed together: 11 memory operations
+// per 12 flops instead of 16.
 func dwconvF32_3x3_go(x, w, bias, y []float32, r dwRowF32) {
 	c := r.C
 	ty, tx := r.TapY, r.TapX
-	for p := 0; p < r.N; p++ {
+	p := 0
+	if r.PixStep == tx {
+		for ; p+2 <= r.N; p += 2 {
+			xp := x[p*r.PixStep:]
+			y0, y1 := y[p*c:][:c], y[(p+1)*c:][:c]
+			if bias != nil {
+				copy(y0, bias[:c])
+				copy(y1, bias[:c])
+			} else {
+				clear(y0)
+				clear(y1)
+			}
+			for ky := 0; ky < 3; ky++ {
+				xr := xp[ky*ty:]
+				x0, x1, x2, x3 := xr[0:][:c], xr[tx:][:c], xr[2*tx:][:c], xr[3*tx:][:c]
+				wr := w[ky*3*c:]
+				w0, w1, w2 := wr[0:][:c], wr[c:][:c], wr[2*c:][:c]
+				y1 := y1[:c]
+				for ch := range y0 {
+					v0, v1, v2, v3 := x0[ch], x1[ch], x2[ch], x3[ch]
+					k0, k1, k2 := w0[ch], w1[ch], w2[ch]
+					s0, s1 := y0[ch], y1[ch]
+					s0 += v0 * k0
+					s1 += v1 * k0
+					s0 += v1 * k1
+					s1 += v2 * k1
+					s0 += v2 * k2
+					s1 += v3 * k2
+					y0[ch], y1[ch] = s0, s1
+				}
+			}
+		}
+	}
+	for ; p < r.N; p++ {
 		xp := x[p*r.PixStep:]
 		yp := y[p*c:][:c]
 		if bias != nil {
