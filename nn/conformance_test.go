@@ -24,6 +24,17 @@ import (
 var laterOps = map[string]bool{"QuantizeLinear": true, "DequantizeLinear": true, "QLinearConv": true,
 	"QLinearMatMul": true, "ConvInteger": true, "MatMulInteger": true}
 
+// looser lists test dirs whose expected outputs are stored with less
+// precision than the comparison needs, with the tolerance they get.
+var looser = map[string]struct {
+	atol   float64
+	reason string
+}{
+	// Inputs and outputs are written with 4 decimals: the window sum over 9
+	// (count_include_pad) is 1.3595/9 = 0.151056, stored as 0.1511.
+	"test_averagepool_2d_ceil_last_window_starts_on_pad": {5e-5, "expected output rounded to 4 decimals"},
+}
+
 type conformanceCase struct {
 	sub, dir, ops, tier string
 }
@@ -74,7 +85,12 @@ func TestONNXConformance(t *testing.T) {
 	pass, fails := 0, map[string]string{}
 	var notRun []string
 	for _, c := range cases {
-		err := runConformance(filepath.Join(root, c.sub, c.dir))
+		atol := 1e-5
+		if l, ok := looser[c.dir]; ok {
+			atol = l.atol
+			t.Logf("%s compared with atol %g: %s", c.dir, l.atol, l.reason)
+		}
+		err := runConformance(filepath.Join(root, c.sub, c.dir), atol)
 		switch {
 		case err == nil:
 			pass++
@@ -99,7 +115,7 @@ func TestONNXConformance(t *testing.T) {
 	}
 }
 
-func runConformance(dir string) error {
+func runConformance(dir string, atol float64) error {
 	mb, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return err
@@ -171,7 +187,7 @@ func runConformance(dir string) error {
 		if err != nil {
 			return fmt.Errorf("output_%d.pb: %w", i, err)
 		}
-		if err := compareTensors(outs[i], want, 1e-4, 1e-5); err != nil {
+		if err := compareTensors(outs[i], want, 1e-4, atol); err != nil {
 			return fmt.Errorf("output %d (%s): %w", i, m.Outputs()[i].Name, err)
 		}
 	}

@@ -203,6 +203,17 @@ func (s Spec) String() string {
 // The result is validated.
 func ParseSpec(text string) (Spec, error) {
 	s := DefaultSpec()
+	if err := s.Set(text); err != nil {
+		return Spec{}, err
+	}
+	return s, nil
+}
+
+// Set applies settings in ParseSpec's syntax on top of s (a "norm" preset
+// first, then the other keys in order) and validates the result. On error
+// s is unchanged.
+func (s *Spec) Set(text string) error {
+	t := *s
 	type kv struct{ k, v string }
 	var items []kv
 	for _, part := range strings.Split(text, ",") {
@@ -212,26 +223,27 @@ func ParseSpec(text string) (Spec, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return Spec{}, fmt.Errorf("%w: %q is not key=value", ErrInvalidSpec, part)
+			return fmt.Errorf("%w: %q is not key=value", ErrInvalidSpec, part)
 		}
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if k == "norm" {
-			if err := s.SetNorm(v); err != nil {
-				return Spec{}, err
+			if err := t.SetNorm(v); err != nil {
+				return err
 			}
 			continue
 		}
 		items = append(items, kv{k, v})
 	}
 	for _, it := range items {
-		if err := s.set(it.k, it.v); err != nil {
-			return Spec{}, err
+		if err := t.set(it.k, it.v); err != nil {
+			return err
 		}
 	}
-	if err := s.Validate(); err != nil {
-		return Spec{}, err
+	if err := t.Validate(); err != nil {
+		return err
 	}
-	return s, nil
+	*s = t
+	return nil
 }
 
 func (s *Spec) set(k, v string) error {

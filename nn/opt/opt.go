@@ -114,7 +114,7 @@ func foldBatchNorm(g *graph.Graph) {
 		bid := g.AddConst(conv.Name+"#bias", nb)
 		conv.Inputs = []int{conv.Inputs[0], wid, bid}
 		conv.Outputs[0] = bn.Outputs[0]
-		bn.Outputs = []int{-1}
+		kill(bn)
 	}
 }
 
@@ -159,7 +159,7 @@ func fusePad(g *graph.Graph) {
 		}
 		conv.Params = &cp
 		conv.Inputs[0] = pad.Inputs[0]
-		pad.Outputs = []int{-1}
+		kill(pad)
 	}
 }
 
@@ -169,7 +169,7 @@ func fuseSwish(g *graph.Graph) {
 	prod, cons := producers(g), g.Consumers()
 	for mi := range g.Nodes {
 		mul := &g.Nodes[mi]
-		if mul.Op != graph.OpBinary {
+		if mul.Op != graph.OpBinary || len(mul.Inputs) == 0 {
 			continue
 		}
 		bp := mul.Params.(*graph.BinaryParams)
@@ -199,10 +199,15 @@ func fuseSwish(g *graph.Graph) {
 			mul.Op = graph.OpUnary
 			mul.Params = &graph.UnaryParams{Act: kernels.Act{Kind: kind}}
 			mul.Inputs = []int{x}
-			sn.Outputs = []int{-1}
+			kill(sn)
 			break
 		}
 	}
+}
+
+// kill disconnects a node merged into another; RemoveDead drops it.
+func kill(n *graph.Node) {
+	n.Inputs, n.Outputs = nil, []int{-1}
 }
 
 func abs(x float32) float32 {
@@ -218,7 +223,7 @@ func fuseActivations(g *graph.Graph) {
 	prod, cons := producers(g), g.Consumers()
 	for ai := range g.Nodes {
 		an := &g.Nodes[ai]
-		if an.Op != graph.OpUnary {
+		if an.Op != graph.OpUnary || len(an.Inputs) == 0 {
 			continue
 		}
 		act := an.Params.(*graph.UnaryParams).Act
@@ -252,7 +257,7 @@ func fuseActivations(g *graph.Graph) {
 		y := an.Outputs[0]
 		pn.Outputs[0] = y
 		prod[y] = pi
-		an.Outputs = []int{-1}
+		kill(an)
 	}
 }
 
