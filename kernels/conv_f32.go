@@ -111,6 +111,7 @@ func packConvF32With(g ConvGeom, w, bias []float32, act Act, gm *gemmF32Impl, dw
 	if err := g.Check(); err != nil {
 		panic(err.Error())
 	}
+	mustCheckAct(act)
 	c := &ConvF32{g: g, act: act, gemm: gm, cg: g.C / g.Groups, ocg: g.OC / g.Groups}
 	c.kg = g.KH * g.KW * c.cg
 	if len(w) < g.OC*c.kg {

@@ -254,6 +254,7 @@ func TestConvF32Panics(t *testing.T) {
 		"bad part":      func() { c.RunPart(make([]float32, 48), make([]float32, 128), make([]float32, c.ScratchLen()), 2, 2) },
 		"short w":       func() { PackConvF32(g, make([]float32, 10), nil, Act{}) },
 		"bad geom":      func() { PackConvF32(ConvGeom{}, nil, nil, Act{}) },
+		"bad act":       func() { PackConvF32(g, make([]float32, 8*9*3), nil, Act{Kind: 99}) },
 	} {
 		func() {
 			defer func() {

@@ -73,6 +73,7 @@ func ConvNDF32(g ConvNDGeom, x, w, bias, y []float32, act Act) {
 		panic(fmt.Sprintf("kernels: ConvNDF32 N=%d C=%d OC=%d Groups=%d: want positive, C and OC multiples of Groups",
 			g.N, g.C, g.OC, g.Groups))
 	}
+	mustCheckAct(act)
 	cg, ocg := g.C/g.Groups, g.OC/g.Groups
 	if len(x) < g.N*s.inSize*g.C || len(w) < g.OC*s.kerSize*cg || len(y) < g.N*s.outSize*g.OC ||
 		(bias != nil && len(bias) < g.OC) {

@@ -36,6 +36,7 @@ func packDenseF32With(K, N int, w, bias []float32, act Act, im *gemmF32Impl) *De
 		panic(fmt.Sprintf("kernels: PackDenseF32 w len %d (want %d), bias len %d (want %d or nil)",
 			len(w), K*N, len(bias), N))
 	}
+	mustCheckAct(act)
 	d := &DenseF32{k: K, n: N, act: act, gemm: im}
 	if bias != nil {
 		d.bias = append([]float32(nil), bias[:N]...)

@@ -83,8 +83,9 @@ func packGemmF32B(k, n, nr int, b []float32, rs, cs int, dst []float32) {
 func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
 	bias []float32, c []float32, ldc int, act Act) {
 	mr, nr := im.MR, im.NR
-	for i0 := 0; i0 < m; i0 += gemmF32MC {
-		mb := min(gemmF32MC, m-i0)
+	mc := max(gemmF32MC/mr, 1) * mr // whole strips: partial ones only at m
+	for i0 := 0; i0 < m; i0 += mc {
+		mb := min(mc, m-i0)
 		for i := i0; i < i0+mb; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if bias != nil {
@@ -160,8 +161,9 @@ func MatMulF32(M, N, K int, a, b, c []float32) {
 func matMulF32With(im *gemmF32Impl, M, N, K int, a, b, c []float32) {
 	clear(c[:M*N])
 	mr, nr := im.MR, im.NR
-	for i0 := 0; i0 < M; i0 += gemmF32MC {
-		mb := min(gemmF32MC, M-i0)
+	mc := max(gemmF32MC/mr, 1) * mr
+	for i0 := 0; i0 < M; i0 += mc {
+		mb := min(mc, M-i0)
 		for k0 := 0; k0 < K; k0 += gemmF32KC {
 			kc := min(gemmF32KC, K-k0)
 			for j0 := 0; j0 < N; j0 += nr {
