@@ -93,7 +93,7 @@ func (d *DenseF32) runGemv(x []float32, M int, y []float32, part, parts int) {
 			xr := x[m*K+k0:]
 			for j := j0; j < j1; j += im.MR {
 				if j+im.MR <= j1 {
-					im.Fn(kc, d.wp[j*K+k0:], K, xr, 1, y[m*N+j:], 1)
+					im.Fn(kc, 1, d.wp[j*K+k0:], K, xr, 1, 0, y[m*N+j:], 1)
 				} else {
 					gemmF32Edge(j1-j, 1, kc, d.wp[j*K+k0:], K, xr, 1, y[m*N+j:], 1)
 				}

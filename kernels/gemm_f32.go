@@ -2,13 +2,16 @@ package kernels
 
 import "strconv"
 
-// gemmF32Impl is one float32 GEMM micro-kernel. Fn computes an MR×NR tile
+// gemmF32Impl is one float32 GEMM micro-kernel. Fn computes np adjacent
+// MR×NR tiles (one strip of MR rows against np column panels):
 //
-//	c[i*ldc+j] += Σ_{k<kc} a[i*lda+k] · b[k*ldb+j]   (i < MR, j < NR)
+//	c[i*ldc+p*NR+j] += Σ_{k<kc} a[i*lda+k] · b[p*bps+k*ldb+j]   (i < MR, p < np, j < NR)
 //
 // accumulating each element from zero in k order before adding it to c, so
 // that gemmF32Edge (used for partial tiles) gives bit-identical results.
-// With ldb == NR, b is a packed column panel (see packGemmF32B).
+// Packed B (see packGemmF32B) has ldb = NR and panel stride bps = K·NR; a
+// row-major B has ldb = N and bps = NR. Looping over the panels inside the
+// kernel keeps the call and slicing overhead out of small-K layers.
 type gemmF32Impl struct {
 	Name      string
 	Available func() bool
@@ -16,7 +19,7 @@ type gemmF32Impl struct {
 	// Strided reports that the kernel is as fast with an unpacked B
 	// (ldb > NR) as with a packed panel; MatMulF32 only uses such kernels.
 	Strided bool
-	Fn      func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+	Fn      func(kc, np int, a []float32, lda int, b []float32, ldb, bps int, c []float32, ldc int)
 }
 
 // gemmF32Impls is the registration list of float32 GEMM micro-kernels, best
@@ -99,13 +102,13 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 			for i := i0; i < i0+mb; i += mr {
 				mi := min(mr, i0+mb-i)
 				ai, ci := a[i*lda+k0:], c[i*ldc:]
-				for j0 := 0; j0 < n; j0 += nr {
-					nj := min(nr, n-j0)
-					if mi == mr && nj == nr {
-						im.Fn(kc, ai, lda, bp[j0*k+k0*nr:], nr, ci[j0:], ldc)
-					} else {
-						gemmF32Edge(mi, nj, kc, ai, lda, bp[j0*k+k0*nr:], nr, ci[j0:], ldc)
-					}
+				j0 := 0
+				if mi == mr && n >= nr {
+					im.Fn(kc, n/nr, ai, lda, bp[k0*nr:], nr, k*nr, ci, ldc)
+					j0 = n / nr * nr
+				}
+				for ; j0 < n; j0 += nr {
+					gemmF32Edge(mi, min(nr, n-j0), kc, ai, lda, bp[j0*k+k0*nr:], nr, ci[j0:], ldc)
 				}
 			}
 		}
@@ -166,16 +169,16 @@ func matMulF32With(im *gemmF32Impl, M, N, K int, a, b, c []float32) {
 		mb := min(mc, M-i0)
 		for k0 := 0; k0 < K; k0 += gemmF32KC {
 			kc := min(gemmF32KC, K-k0)
-			for j0 := 0; j0 < N; j0 += nr {
-				nj := min(nr, N-j0)
-				bb := b[k0*N+j0:]
-				for i := i0; i < i0+mb; i += mr {
-					mi := min(mr, i0+mb-i)
-					if mi == mr && nj == nr {
-						im.Fn(kc, a[i*K+k0:], K, bb, N, c[i*N+j0:], N)
-					} else {
-						gemmF32Edge(mi, nj, kc, a[i*K+k0:], K, bb, N, c[i*N+j0:], N)
-					}
+			for i := i0; i < i0+mb; i += mr {
+				mi := min(mr, i0+mb-i)
+				ai, ci := a[i*K+k0:], c[i*N:]
+				j0 := 0
+				if mi == mr && N >= nr {
+					im.Fn(kc, N/nr, ai, K, b[k0*N:], N, nr, ci, N)
+					j0 = N / nr * nr
+				}
+				for ; j0 < N; j0 += nr {
+					gemmF32Edge(mi, min(nr, N-j0), kc, ai, K, b[k0*N+j0:], N, ci[j0:], N)
 				}
 			}
 		}
