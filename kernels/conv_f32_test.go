@@ -3,6 +3,7 @@ package kernels
 import (
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ocellus/ocellus/kernels/internal/ref"
@@ -298,4 +299,30 @@ func FuzzConvF32(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConvF32Concurrent runs the parts of one convolution on goroutines,
+// each with its own scratch, as a worker pool would, and checks the result
+// against Run bit for bit.
+func TestConvF32Concurrent(t *testing.T) {
+	r := ckRNG(t)
+	for _, tc := range ckConvCases {
+		g := tc.g
+		c := PackConvF32(g, ckRand(r, g.OC*g.KH*g.KW*g.C/g.Groups), ckRand(r, g.OC), Act{Kind: ActSwish})
+		x := ckRand(r, g.N*g.H*g.W*g.C)
+		want := make([]float32, g.N*g.OH*g.OW*g.OC)
+		c.Run(x, want, make([]float32, c.ScratchLen()))
+		got := make([]float32, len(want))
+		const parts = 4
+		var wg sync.WaitGroup
+		for p := 0; p < parts; p++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.RunPart(x, got, make([]float32, c.ScratchLen()), p, parts)
+			}()
+		}
+		wg.Wait()
+		ckBitsEqual(t, tc.name+" concurrent", got, want)
+	}
 }
