@@ -4,6 +4,7 @@
 //	ocellus classify --model M.onnx [--labels L.txt] [--top 5] [--json] IMAGE...
 //	ocellus inspect [--json] M.onnx
 //	ocellus run --model M.onnx --input NAME=FILE.npy ... --out DIR
+//	ocellus bench --model M.onnx [--iters 50]
 //	ocellus version
 package main
 
@@ -29,6 +30,7 @@ func commands() []command {
 		{"classify", "classify images with a model", runClassify},
 		{"inspect", "print a model's inputs, outputs, ops, parameters and MACs", runInspect},
 		{"run", "run a model on .npy tensors and write its outputs as .npy", runRun},
+		{"bench", "time inference (median_ms=..., for ../shared/peer/bench-pair.sh)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
