@@ -88,13 +88,21 @@ func (s *Session) Input(i int) *tensor.Tensor { return s.inbuf[i] }
 // Run copies the inputs (in the model's layout, one per model input, in
 // order) into the session and runs the model.
 func (s *Session) Run(inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := s.load(inputs); err != nil {
+		return nil, err
+	}
+	return s.run(nil), nil
+}
+
+// load checks the inputs and copies them into the session.
+func (s *Session) load(inputs []*tensor.Tensor) error {
 	if len(inputs) != len(s.m.inputs) {
-		return nil, fmt.Errorf("nn: %d inputs given, model takes %d: %w", len(inputs), len(s.m.inputs), ErrInput)
+		return fmt.Errorf("nn: %d inputs given, model takes %d: %w", len(inputs), len(s.m.inputs), ErrInput)
 	}
 	for i, x := range inputs {
 		spec := s.m.inputs[i]
 		if x == nil || x.DType != spec.DType || !equalShape(x.Shape, spec.Shape) {
-			return nil, fmt.Errorf("nn: input %q is %v, want %v%v: %w", spec.Name, x, spec.DType, spec.Shape, ErrInput)
+			return fmt.Errorf("nn: input %q is %v, want %v%v: %w", spec.Name, x, spec.DType, spec.Shape, ErrInput)
 		}
 		dst := s.inbuf[i]
 		if dst == nil {
@@ -106,15 +114,41 @@ func (s *Session) Run(inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		permuteInto(x, spec.Perm, dst)
 	}
-	return s.RunInPlace(), nil
+	return nil
 }
 
 // RunInPlace runs the model on what the internal input tensors hold.
 func (s *Session) RunInPlace() []*tensor.Tensor {
+	return s.run(nil)
+}
+
+// Observer sees every tensor a node produces, right after the node ran:
+// name is the graph tensor's name (the source model's value name where the
+// value survived import), t its internal (channels-last) tensor, valid only
+// during the call.
+type Observer func(name string, t *tensor.Tensor)
+
+// RunObserve is Run with an observer called after every node (for
+// calibration and debugging; it may be slow).
+func (s *Session) RunObserve(obs Observer, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := s.load(inputs); err != nil {
+		return nil, err
+	}
+	return s.run(obs), nil
+}
+
+func (s *Session) run(obs Observer) []*tensor.Tensor {
+	g := s.m.graph
 	for i, op := range s.m.ops {
 		op.Run(&s.exec, s.nodeIn[i], s.nodeOut[i])
+		if obs != nil {
+			for j, id := range g.Nodes[i].Outputs {
+				if id >= 0 {
+					obs(g.Tensors[id].Name, s.nodeOut[i][j])
+				}
+			}
+		}
 	}
-	g := s.m.graph
 	for i, spec := range s.m.outputs {
 		src := s.views[spec.id]
 		if src == s.outs[i] {

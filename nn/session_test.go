@@ -187,3 +187,29 @@ func TestRunRejectsBadInputs(t *testing.T) {
 		}
 	}
 }
+
+func TestRunObserveSeesEveryNode(t *testing.T) {
+	m := loadShared(t, "mnist-8.onnx", nil)
+	s := m.NewSession()
+	x := randomInput(4, m.Inputs()[0])
+	seen := map[string]int{}
+	var last []float32
+	res, err := s.RunObserve(func(name string, v *tensor.Tensor) {
+		seen[name] = v.Len()
+		last = append(last[:0], v.F32...)
+	}, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(m.Graph().Nodes) {
+		t.Fatalf("observed %d tensors for %d nodes", len(seen), len(m.Graph().Nodes))
+	}
+	if seen["Plus214_Output_0"] != 10 {
+		t.Fatalf("the output logits were not observed under their ONNX name: %v", seen)
+	}
+	for i, v := range res[0].F32 {
+		if last[i] != v {
+			t.Fatalf("last observed tensor differs from the output at %d", i)
+		}
+	}
+}
