@@ -40,12 +40,14 @@ const (
 	OpResize                // ResizeParams
 	OpCast                  // no params: converts to the output tensor's dtype
 	OpIdentity              // no params; copies (outputs: y, optional bool mask filled with true for Dropout)
+	OpQuantize              // float32 → quantized, or quantized → quantized with other parameters (requantize)
+	OpDequantize            // quantized (int8, uint8, int32) → float32
 	numOps
 )
 
 var opNames = [...]string{"Invalid", "Conv", "BatchNorm", "BatchNormTrain", "Unary", "Binary", "Dense", "MatMul",
 	"Pool", "GlobalAvgPool", "Softmax", "Transpose", "Reshape", "Concat", "Pad", "ReduceMean", "Gather",
-	"Resize", "Cast", "Identity"}
+	"Resize", "Cast", "Identity", "Quantize", "Dequantize"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) {
@@ -151,14 +153,62 @@ func (*ReduceParams) params()    {}
 func (*GatherParams) params()    {}
 func (*ResizeParams) params()    {}
 
+// Quant describes an affine-quantized integer tensor:
+// real = Scale[c] · (q − ZeroPoint[c]), per tensor (one scale) or per
+// channel along Axis.
+type Quant struct {
+	Scale     []float32
+	ZeroPoint []int32
+	Axis      int
+}
+
+// PerTensor reports whether q has a single scale and zero point.
+func (q *Quant) PerTensor() bool { return len(q.Scale) == 1 }
+
+// Equal reports whether q and r describe the same quantization.
+func (q *Quant) Equal(r *Quant) bool {
+	if q == nil || r == nil {
+		return q == r
+	}
+	if len(q.Scale) != len(r.Scale) || len(q.ZeroPoint) != len(r.ZeroPoint) || q.Axis != r.Axis && !q.PerTensor() {
+		return false
+	}
+	for i := range q.Scale {
+		if q.Scale[i] != r.Scale[i] {
+			return false
+		}
+	}
+	for i := range q.ZeroPoint {
+		if q.ZeroPoint[i] != r.ZeroPoint[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Tensor describes one value of the graph. Const is set for weights and
-// folded constants.
+// folded constants; Quant for quantized integer tensors.
 type Tensor struct {
 	Name  string
 	DType tensor.DType
 	Shape []int
 	Const *tensor.Tensor
+	Quant *Quant
 }
+
+// QuantStyle is the arithmetic quantized ops follow, which differs between
+// the runtimes models come from.
+type QuantStyle uint8
+
+// Quantization styles.
+const (
+	// QuantONNX follows ONNX Runtime (MLAS): float requantization scales,
+	// rounding half to even.
+	QuantONNX QuantStyle = iota
+	// QuantTFLite follows the TFLite quantization specification:
+	// fixed-point multipliers, rounding half away from zero.
+	QuantTFLite
+)
 
 // Node is one op application. Inputs and Outputs are tensor ids; -1 marks
 // an absent optional input or output.
@@ -177,6 +227,8 @@ type Graph struct {
 	Nodes   []Node
 	Inputs  []int
 	Outputs []int
+	// QuantStyle says how quantized ops round.
+	QuantStyle QuantStyle
 }
 
 // AddTensor appends a tensor and returns its id.

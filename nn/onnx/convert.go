@@ -74,10 +74,35 @@ func (im *importer) wantsOutput(n *onnxpb.Node, i int) bool {
 }
 
 func (im *importer) convert(n *onnxpb.Node) error {
+	if n.Domain == "com.microsoft" {
+		switch n.OpType {
+		case "QLinearAdd":
+			return im.qlinearBinary(n, kernels.OpAdd)
+		case "QLinearMul":
+			return im.qlinearBinary(n, kernels.OpMul)
+		case "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSigmoid":
+			return im.qlinearUnary(n)
+		}
+		return fmt.Errorf("op %s: %w", opName(n), ErrUnsupported)
+	}
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return fmt.Errorf("op domain %q: %w", n.Domain, ErrUnsupported)
 	}
 	switch n.OpType {
+	case "Add", "Mul", "MatMul", "Gemm", "GlobalAveragePool", "AveragePool":
+		if done, err := im.qdqGeneric(n); done || err != nil {
+			return err
+		}
+	}
+	switch n.OpType {
+	case "QuantizeLinear":
+		return im.quantizeLinear(n)
+	case "DequantizeLinear":
+		return im.dequantizeLinear(n)
+	case "QLinearConv":
+		return im.qlinearConv(n)
+	case "QLinearMatMul":
+		return im.qlinearMatMul(n)
 	case "Conv":
 		return im.conv(n)
 	case "BatchNormalization":
@@ -95,19 +120,11 @@ func (im *importer) convert(n *onnxpb.Node) error {
 		if err != nil {
 			return err
 		}
-		r := len(im.logicalShape(x))
-		if r < 3 {
-			return fmt.Errorf("input rank %d, want >= 3: %w", r, ErrInvalid)
-		}
-		xid, err := im.toPerm(x, channelsLast(r))
+		y, err := im.emitGAP(x, nil)
 		if err != nil {
 			return err
 		}
-		ids, err := im.emit(graph.OpGlobalAvgPool, nil, []int{xid}, 1)
-		if err != nil {
-			return err
-		}
-		im.set(n, 0, value{id: ids[0], perm: channelsLast(r)})
+		im.set(n, 0, y)
 		return nil
 	case "AveragePool", "MaxPool":
 		return im.pool(n)
@@ -218,6 +235,9 @@ func (im *importer) conv(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
+	if done, err := im.qdqConv(n, x, wv); done || err != nil {
+		return err
+	}
 	w := im.constOf(wv)
 	if w == nil {
 		return &NotConstError{Input: n.Inputs[1], What: "weights"}
@@ -225,55 +245,70 @@ func (im *importer) conv(n *onnxpb.Node) error {
 	if w.DType != tensor.Float32 {
 		return fmt.Errorf("weights are %v: %w", w.DType, ErrUnsupported)
 	}
-	xs := im.logicalShape(x)
-	r := len(xs)
-	if r < 3 || len(w.Shape) != r {
-		return fmt.Errorf("input %v and weights %v: want equal ranks >= 3: %w", xs, w.Shape, ErrInvalid)
-	}
-	kernel := w.Shape[2:]
-	if ks, err := n.AttrInts("kernel_shape", nil); err != nil {
-		return err
-	} else if ks != nil && fmt.Sprint(ints(ks)) != fmt.Sprint(kernel) {
-		return fmt.Errorf("kernel_shape %v disagrees with weights %v: %w", ks, w.Shape, ErrInvalid)
-	}
-	strides, dil, pb, pe, err := spatialAttrs(n, xs[2:], kernel)
-	if err != nil {
-		return err
-	}
-	group, err := n.AttrInt("group", 1)
-	if err != nil {
-		return err
-	}
-	if group < 1 || group > int64(xs[1]) {
-		return fmt.Errorf("group %d for %d input channels: %w", group, xs[1], ErrInvalid)
-	}
-	// OIHW → OHWI: [OC][k...][C/G].
-	wid := im.g.AddConst(n.Inputs[1]+"#ohwi", transposeConst(w, channelsLast(r)))
-	inputs := []int{0, wid}
+	var bias *tensor.Tensor
 	if b, ok, err := im.in(n, 2); err != nil {
 		return err
 	} else if ok {
-		bc := im.constOf(b)
-		if bc == nil {
+		if bias = im.constOf(b); bias == nil {
 			return &NotConstError{Input: n.Inputs[2], What: "bias"}
 		}
-		inputs = append(inputs, b.id)
-		if b.perm != nil {
-			inputs[2] = im.g.AddConst(n.Inputs[2], bc)
-		}
+	}
+	y, err := im.emitConv(n, x, w, nil, bias, nil)
+	if err != nil {
+		return err
+	}
+	im.set(n, 0, y)
+	return nil
+}
+
+// emitConv emits a convolution of x (logical NCHW…) with constant weights
+// w [OC, C/G, k…] and optional bias. With wq and yq set, w is int8 with
+// quantization wq, bias int32, and the output int8 with quantization yq.
+func (im *importer) emitConv(n *onnxpb.Node, x value, w *tensor.Tensor, wq *graph.Quant, bias *tensor.Tensor, yq *graph.Quant) (value, error) {
+	xs := im.logicalShape(x)
+	r := len(xs)
+	if r < 3 || len(w.Shape) != r {
+		return value{}, fmt.Errorf("input %v and weights %v: want equal ranks >= 3: %w", xs, w.Shape, ErrInvalid)
+	}
+	kernel := w.Shape[2:]
+	if ks, err := n.AttrInts("kernel_shape", nil); err != nil {
+		return value{}, err
+	} else if ks != nil && fmt.Sprint(ints(ks)) != fmt.Sprint(kernel) {
+		return value{}, fmt.Errorf("kernel_shape %v disagrees with weights %v: %w", ks, w.Shape, ErrInvalid)
+	}
+	strides, dil, pb, pe, err := spatialAttrs(n, xs[2:], kernel)
+	if err != nil {
+		return value{}, err
+	}
+	group, err := n.AttrInt("group", 1)
+	if err != nil {
+		return value{}, err
+	}
+	if group < 1 || group > int64(xs[1]) {
+		return value{}, fmt.Errorf("group %d for %d input channels: %w", group, xs[1], ErrInvalid)
+	}
+	// OIHW → OHWI: [OC][k...][C/G].
+	wid := im.g.AddConst(im.newName()+":w", transposeConst(w, channelsLast(r)))
+	im.g.Tensors[wid].Quant = wq
+	inputs := []int{0, wid}
+	if bias != nil {
+		inputs = append(inputs, im.g.AddConst(im.newName()+":b", bias))
 	}
 	xid, err := im.toPerm(x, channelsLast(r))
 	if err != nil {
-		return err
+		return value{}, err
 	}
 	inputs[0] = xid
 	p := &graph.ConvParams{Strides: strides, Dilations: dil, PadBegin: pb, PadEnd: pe, Groups: int(group)}
-	ids, err := im.emit(graph.OpConv, p, inputs, 1)
-	if err != nil {
-		return err
+	out := graph.Tensor{}
+	if yq != nil {
+		out = graph.Tensor{DType: tensor.Int8, Quant: yq}
 	}
-	im.set(n, 0, value{id: ids[0], perm: channelsLast(r)})
-	return nil
+	ids, err := im.emitDeclared(graph.OpConv, p, inputs, []graph.Tensor{out})
+	if err != nil {
+		return value{}, err
+	}
+	return value{id: ids[0], perm: channelsLast(r)}, nil
 }
 
 func (im *importer) batchNorm(n *onnxpb.Node) error {
@@ -709,42 +744,58 @@ func (im *importer) pool(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
+	y, err := im.emitPool(n, x, nil)
+	if err != nil {
+		return err
+	}
+	im.set(n, 0, y.value)
+	if y.indices >= 0 {
+		im.set(n, 1, value{id: y.indices, perm: y.perm})
+	}
+	return nil
+}
+
+// pooled is emitPool's result: the output and, for MaxPool with an Indices
+// output, the indices tensor (else -1).
+type pooled struct {
+	value
+	indices int
+}
+
+// emitPool emits AveragePool or MaxPool (from n's attributes; QLinear-
+// AveragePool counts as AveragePool) of x; yq quantizes the output of a
+// quantized average pool.
+func (im *importer) emitPool(n *onnxpb.Node, x value, yq *graph.Quant) (pooled, error) {
 	xs := im.logicalShape(x)
 	r := len(xs)
 	ks, err := n.AttrInts("kernel_shape", nil)
 	if err != nil {
-		return err
+		return pooled{}, err
 	}
 	if r < 3 || len(ks) != r-2 {
-		return fmt.Errorf("kernel_shape %v for input %v: %w", ks, xs, ErrInvalid)
+		return pooled{}, fmt.Errorf("kernel_shape %v for input %v: %w", ks, xs, ErrInvalid)
 	}
 	kernel := ints(ks)
 	for _, k := range kernel {
 		if k < 1 {
-			return fmt.Errorf("kernel_shape %v: %w", ks, ErrInvalid)
+			return pooled{}, fmt.Errorf("kernel_shape %v: %w", ks, ErrInvalid)
 		}
 	}
 	strides, dil, pb, pe, err := spatialAttrs(n, xs[2:], kernel)
 	if err != nil {
-		return err
-	}
-	if im.opset < 10 && !n.HasAttr("strides") {
-		// Strides defaulted to 1 before opset 10 as well; nothing to do.
+		return pooled{}, err
 	}
 	ceil, err := n.AttrInt("ceil_mode", 0)
 	if err != nil {
-		return err
+		return pooled{}, err
 	}
 	incl, err := n.AttrInt("count_include_pad", 0)
 	if err != nil {
-		return err
+		return pooled{}, err
 	}
 	so, err := n.AttrInt("storage_order", 0)
 	if err != nil {
-		return err
-	}
-	if ap, _ := n.AttrString("auto_pad", "NOTSET"); (ap == "SAME_UPPER" || ap == "SAME_LOWER") && ceil == 0 {
-		// ONNX pooling with SAME: output = ceil(in/stride); spatialAttrs padded for that.
+		return pooled{}, err
 	}
 	p := &graph.PoolParams{Kind: graph.AvgPool, Kernel: kernel, Strides: strides, Dilations: dil,
 		PadBegin: pb, PadEnd: pe, CountIncludePad: incl != 0, CeilMode: ceil != 0, IndicesColMajor: so != 0}
@@ -753,20 +804,24 @@ func (im *importer) pool(n *onnxpb.Node) error {
 	}
 	xid, err := im.toPerm(x, channelsLast(r))
 	if err != nil {
-		return err
+		return pooled{}, err
 	}
-	nOut := 1
+	outs := []graph.Tensor{{}}
+	if yq != nil {
+		outs[0] = graph.Tensor{DType: tensor.Int8, Quant: yq}
+	}
 	if p.Kind == graph.MaxPool && im.wantsOutput(n, 1) {
-		nOut = 2
+		outs = append(outs, graph.Tensor{})
 	}
-	ids, err := im.emit(graph.OpPool, p, []int{xid}, nOut)
+	ids, err := im.emitDeclared(graph.OpPool, p, []int{xid}, outs)
 	if err != nil {
-		return err
+		return pooled{}, err
 	}
-	for i, id := range ids {
-		im.set(n, i, value{id: id, perm: channelsLast(r)})
+	res := pooled{value: value{id: ids[0], perm: channelsLast(r)}, indices: -1}
+	if len(ids) > 1 {
+		res.indices = ids[1]
 	}
-	return nil
+	return res, nil
 }
 
 func (im *importer) softmax(n *onnxpb.Node) error {

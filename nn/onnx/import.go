@@ -105,7 +105,9 @@ func Import(b []byte, opts *Options) (*Model, error) {
 	if pm.Graph == nil {
 		return nil, fmt.Errorf("onnx: model has no graph: %w", ErrInvalid)
 	}
-	im := &importer{g: &graph.Graph{}, values: map[string]value{}, opset: pm.Opset(""), opts: opts}
+	im := &importer{g: &graph.Graph{QuantStyle: graph.QuantONNX}, values: map[string]value{}, opset: pm.Opset(""), opts: opts,
+		twin: map[int]value{}, shifted: map[int]bool{}, users: map[string][]*onnxpb.Node{},
+		isGraphOutput: map[string]bool{}, done: map[*onnxpb.Node]bool{}}
 	for _, o := range pm.OpsetImports {
 		if o.Domain != "" && o.Domain != "ai.onnx" && o.Domain != "ai.onnx.ml" && o.Domain != "com.microsoft" {
 			return nil, fmt.Errorf("onnx: opset domain %q: %w", o.Domain, ErrUnsupported)
@@ -139,9 +141,15 @@ type importer struct {
 	values map[string]value
 	opset  int64
 	opts   *Options
-	inputs []int
 	node   *onnxpb.Node // the node being converted, for names
 	seq    int
+
+	// Quantized models (see quant.go).
+	twin          map[int]value          // float tensor made by DequantizeLinear → its quantized source
+	shifted       map[int]bool           // int8 tensor holding an ONNX uint8 value (q−128)
+	users         map[string][]*onnxpb.Node
+	isGraphOutput map[string]bool
+	done          map[*onnxpb.Node]bool // QuantizeLinear nodes already folded into their producer
 }
 
 func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
@@ -173,8 +181,19 @@ func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
 		res.Inputs = append(res.Inputs, IO{Name: vi.Name, DType: dt, Shape: shape, ID: id})
 	}
 	for _, n := range pg.Nodes {
+		for _, in := range n.Inputs {
+			im.users[in] = append(im.users[in], n)
+		}
+	}
+	for _, o := range pg.Outputs {
+		im.isGraphOutput[o.Name] = true
+	}
+	for _, n := range pg.Nodes {
 		im.node = n
 		res.OpCounts[opName(n)]++
+		if im.done[n] {
+			continue
+		}
 		if err := im.convert(n); err != nil {
 			name := n.Name
 			if name == "" && len(n.Outputs) > 0 {
@@ -192,6 +211,16 @@ func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
 		id, err := im.toPerm(v, nil)
 		if err != nil {
 			return fmt.Errorf("onnx: output %q: %w", vi.Name, err)
+		}
+		if im.shifted[id] {
+			// An ONNX uint8 output held as int8: shift back.
+			q := im.g.Tensors[id].Quant
+			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis}
+			ids, err := im.emitDeclared(graph.OpQuantize, nil, []int{id}, []graph.Tensor{{Name: vi.Name, DType: tensor.Uint8, Quant: uq}})
+			if err != nil {
+				return fmt.Errorf("onnx: output %q: %w", vi.Name, err)
+			}
+			id = ids[0]
 		}
 		t := im.g.Tensors[id]
 		im.g.Outputs = append(im.g.Outputs, id)
@@ -506,11 +535,26 @@ func (im *importer) emit(op graph.OpKind, p graph.Params, inputs []int, nOut int
 func (im *importer) emitDeclared(op graph.OpKind, p graph.Params, inputs []int, outs []graph.Tensor) ([]int, error) {
 	name := im.newName()
 	n := graph.Node{Name: name, Op: op, Params: p, Inputs: inputs}
+	var srcQuant *graph.Quant
+	srcShifted := false
+	if quantPassthrough[op] && len(inputs) > 0 && inputs[0] >= 0 {
+		in0 := im.g.Tensors[inputs[0]]
+		srcQuant, srcShifted = in0.Quant, im.shifted[inputs[0]]
+		if op == graph.OpPool && p.(*graph.PoolParams).Kind != graph.MaxPool {
+			srcQuant = nil
+		}
+	}
 	for i, t := range outs {
 		if t.Name == "" {
 			t.Name = fmt.Sprintf("%s:%d", name, i)
 		}
+		if i == 0 && t.Quant == nil && srcQuant != nil && (t.DType == tensor.Invalid || t.DType == im.g.Tensors[inputs[0]].DType) {
+			t.Quant = srcQuant
+		}
 		n.Outputs = append(n.Outputs, im.g.AddTensor(t))
+		if i == 0 && srcQuant != nil {
+			im.shifted[n.Outputs[0]] = srcShifted
+		}
 	}
 	if err := ops.Infer(im.g, &n); err != nil {
 		return nil, err

@@ -10,6 +10,9 @@ import (
 // Compile prepares node n of g for execution: it validates what Infer did
 // not, and packs constant weights once. Infer must have run on n.
 func Compile(g *graph.Graph, n *graph.Node) (Op, error) {
+	if quantizedCompute(g, n) {
+		return compileQuantized(g, n)
+	}
 	switch n.Op {
 	case graph.OpConv:
 		return compileConv(g, n)
@@ -67,6 +70,10 @@ func Compile(g *graph.Graph, n *graph.Node) (Op, error) {
 		return compileResize(g, n)
 	case graph.OpCast:
 		return castOp{}, nil
+	case graph.OpQuantize:
+		return compileQuantize(g, n)
+	case graph.OpDequantize:
+		return compileDequantize(g, n)
 	}
 	return nil, nodeErr(n, "cannot compile op %v: %w", n.Op, ErrUnsupported)
 }
@@ -106,4 +113,20 @@ func Eval(g *graph.Graph, n *graph.Node) ([]*tensor.Tensor, error) {
 	x := &Exec{Scratch: make([]float32, op.ScratchLen())}
 	op.Run(x, ins, outs)
 	return outs, nil
+}
+
+// quantizedCompute reports whether n computes on quantized tensors (as
+// opposed to moving them, which the generic ops do for any dtype).
+func quantizedCompute(g *graph.Graph, n *graph.Node) bool {
+	switch n.Op {
+	case graph.OpConv, graph.OpDense, graph.OpBinary, graph.OpUnary, graph.OpGlobalAvgPool, graph.OpMatMul:
+	case graph.OpPool:
+		if n.Params.(*graph.PoolParams).Kind == graph.MaxPool {
+			return false
+		}
+	default:
+		return false
+	}
+	x := in(g, n, 0)
+	return x != nil && x.Quant != nil
 }

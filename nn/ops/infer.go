@@ -50,6 +50,12 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 		}
 		x := in(g, n, 0)
 		p := n.Params.(*graph.UnaryParams)
+		if x.Quant != nil {
+			if err := quantIn(n, x); err != nil {
+				return err
+			}
+			return quantOut(g, n, 0, x.Shape)
+		}
 		if x.DType != tensor.Float32 {
 			switch {
 			case x.DType == tensor.Bool:
@@ -74,22 +80,58 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 		if err != nil {
 			return nodeErr(n, "cannot broadcast %v and %v: %w", a.Shape, b.Shape, ErrShape)
 		}
+		if (a.Quant != nil) != (b.Quant != nil) {
+			return nodeErr(n, "one operand is quantized, the other not: %w", ErrUnsupported)
+		}
+		if a.Quant != nil {
+			if err := quantIn(n, a); err != nil {
+				return err
+			}
+			if err := quantIn(n, b); err != nil {
+				return err
+			}
+			if op := n.Params.(*graph.BinaryParams).Op; op != kernels.OpAdd && op != kernels.OpMul {
+				return nodeErr(n, "quantized %v: %w", op, ErrUnsupported)
+			}
+			return quantOut(g, n, 0, ys)
+		}
 		return setOut(g, n, 0, a.DType, ys)
 	case graph.OpDense:
 		if err := needInputs(g, n, 2, 3); err != nil {
 			return err
 		}
 		x, w := in(g, n, 0), in(g, n, 1)
-		if err := needF32(n, x); err != nil {
+		q := x.Quant != nil
+		wt, bt := tensor.Float32, tensor.Float32
+		if q {
+			if err := quantIn(n, x); err != nil {
+				return err
+			}
+			wt, bt = tensor.Int8, tensor.Int32
+			if w.Quant == nil {
+				return nodeErr(n, "weights %q need quantization parameters: %w", w.Name, ErrUnsupported)
+			}
+			if !w.Quant.PerTensor() && w.Quant.Axis != 1 {
+				return nodeErr(n, "weights %q are quantized along axis %d, want 1 (outputs): %w", w.Name, w.Quant.Axis, ErrUnsupported)
+			}
+		} else if err := needF32(n, x); err != nil {
 			return err
 		}
-		if len(w.Shape) != 2 || w.DType != tensor.Float32 || len(x.Shape) < 1 || x.Shape[len(x.Shape)-1] != w.Shape[0] {
+		if len(w.Shape) != 2 || w.DType != wt || len(x.Shape) < 1 || x.Shape[len(x.Shape)-1] != w.Shape[0] {
 			return nodeErr(n, "x %v and weights %v%v do not fit: %w", x.Shape, w.DType, w.Shape, ErrShape)
 		}
-		if b := in(g, n, 2); b != nil && (b.DType != tensor.Float32 || tensor.NumElems(b.Shape) != w.Shape[1]) {
-			return nodeErr(n, "bias %q is %v%v, want float32[%d]: %w", b.Name, b.DType, b.Shape, w.Shape[1], ErrShape)
+		if q {
+			if err := checkQuant(n, w, w.Shape); err != nil {
+				return err
+			}
+		}
+		if b := in(g, n, 2); b != nil && (b.DType != bt || tensor.NumElems(b.Shape) != w.Shape[1]) {
+			return nodeErr(n, "bias %q is %v%v, want %v[%d]: %w", b.Name, b.DType, b.Shape, bt, w.Shape[1], ErrShape)
 		}
 		ys := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), w.Shape[1])
+		if q {
+			return quantOut(g, n, 0, ys)
+		}
 		return setOut(g, n, 0, tensor.Float32, ys)
 	case graph.OpMatMul:
 		if err := needInputs(g, n, 2, 2); err != nil {
@@ -114,7 +156,11 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 			return err
 		}
 		x := in(g, n, 0)
-		if err := needF32(n, x); err != nil {
+		if x.Quant != nil {
+			if err := quantIn(n, x); err != nil {
+				return err
+			}
+		} else if err := needF32(n, x); err != nil {
 			return err
 		}
 		if len(x.Shape) < 3 {
@@ -125,6 +171,9 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 			ys[i] = 1
 		}
 		ys[0], ys[len(ys)-1] = x.Shape[0], x.Shape[len(x.Shape)-1]
+		if x.Quant != nil {
+			return quantOut(g, n, 0, ys)
+		}
 		return setOut(g, n, 0, tensor.Float32, ys)
 	case graph.OpSoftmax:
 		if err := needInputs(g, n, 1, 1); err != nil {
@@ -301,8 +350,98 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 			return err
 		}
 		return setOut(g, n, 1, tensor.Bool, x.Shape)
+	case graph.OpQuantize:
+		if err := needInputs(g, n, 1, 1); err != nil {
+			return err
+		}
+		x, o := in(g, n, 0), out(g, n, 0)
+		if x.DType != tensor.Float32 && !IsQuantized(x) {
+			return nodeErr(n, "input %q is %v without quantization parameters: %w", x.Name, x.DType, ErrUnsupported)
+		}
+		if !IsQuantized(o) {
+			return nodeErr(n, "output %q must be declared int8 or uint8 with quantization parameters", o.Name)
+		}
+		if err := checkQuant(n, o, x.Shape); err != nil {
+			return err
+		}
+		return setOut(g, n, 0, o.DType, x.Shape)
+	case graph.OpDequantize:
+		if err := needInputs(g, n, 1, 1); err != nil {
+			return err
+		}
+		x := in(g, n, 0)
+		if x.Quant == nil || x.DType != tensor.Int8 && x.DType != tensor.Uint8 && x.DType != tensor.Int32 {
+			return nodeErr(n, "input %q is %v without quantization parameters: %w", x.Name, x.DType, ErrUnsupported)
+		}
+		if err := checkQuant(n, x, x.Shape); err != nil {
+			return err
+		}
+		return setOut(g, n, 0, tensor.Float32, x.Shape)
 	}
 	return nodeErr(n, "no shape inference for op %v: %w", n.Op, ErrUnsupported)
+}
+
+// IsQuantized reports whether t is an int8 or uint8 tensor with
+// quantization parameters.
+func IsQuantized(t *graph.Tensor) bool {
+	return t != nil && t.Quant != nil && (t.DType == tensor.Int8 || t.DType == tensor.Uint8)
+}
+
+// checkQuant validates t's quantization parameters against shape.
+func checkQuant(n *graph.Node, t *graph.Tensor, shape []int) error {
+	q := t.Quant
+	if len(q.Scale) == 0 || len(q.Scale) != len(q.ZeroPoint) {
+		return nodeErr(n, "tensor %q: %d scales and %d zero points: %w", t.Name, len(q.Scale), len(q.ZeroPoint), ErrShape)
+	}
+	if len(q.Scale) > 1 && (q.Axis < 0 || q.Axis >= len(shape) || shape[q.Axis] != len(q.Scale)) {
+		return nodeErr(n, "tensor %q: %d per-channel scales along axis %d of %v: %w", t.Name, len(q.Scale), q.Axis, shape, ErrShape)
+	}
+	lo, hi := int32(-128), int32(127)
+	switch t.DType {
+	case tensor.Uint8:
+		lo, hi = 0, 255
+	case tensor.Int32:
+		lo, hi = -1<<31, 1<<31-1
+	}
+	for i, s := range q.Scale {
+		if !(s > 0) || s > 3.4e38 {
+			return nodeErr(n, "tensor %q: scale %g is not a positive finite number: %w", t.Name, s, ErrShape)
+		}
+		if z := q.ZeroPoint[i]; z < lo || z > hi {
+			return nodeErr(n, "tensor %q: zero point %d out of range for %v: %w", t.Name, z, t.DType, ErrShape)
+		}
+	}
+	return nil
+}
+
+// quantOut checks that output i of a quantized op is declared int8 with
+// per-tensor quantization parameters.
+func quantOut(g *graph.Graph, n *graph.Node, i int, shape []int) error {
+	o := out(g, n, i)
+	if o == nil {
+		return nil
+	}
+	if o.Quant == nil || !o.Quant.PerTensor() {
+		return nodeErr(n, "quantized output %q needs per-tensor quantization parameters", o.Name)
+	}
+	if o.DType == tensor.Invalid {
+		o.DType = tensor.Int8
+	}
+	if o.DType != tensor.Int8 {
+		return nodeErr(n, "quantized output %q is %v, want int8: %w", o.Name, o.DType, ErrUnsupported)
+	}
+	if err := checkQuant(n, o, shape); err != nil {
+		return err
+	}
+	return setOut(g, n, i, tensor.Int8, shape)
+}
+
+// quantIn checks a quantized activation input: int8, per tensor.
+func quantIn(n *graph.Node, t *graph.Tensor) error {
+	if t.DType != tensor.Int8 || t.Quant == nil || !t.Quant.PerTensor() {
+		return nodeErr(n, "quantized input %q is %v (quant %v), want int8 with per-tensor parameters: %w", t.Name, t.DType, t.Quant != nil, ErrUnsupported)
+	}
+	return checkQuant(n, t, t.Shape)
 }
 
 func isPerm(p []int, rank int) bool {
@@ -356,11 +495,27 @@ func inferConv(g *graph.Graph, n *graph.Node) error {
 		return err
 	}
 	x, w := in(g, n, 0), in(g, n, 1)
-	if err := needF32(n, x); err != nil {
-		return err
-	}
-	if w.Const == nil || w.DType != tensor.Float32 {
-		return nodeErr(n, "weights %q must be a float32 constant: %w", w.Name, ErrUnsupported)
+	q := x.Quant != nil
+	if q {
+		if err := quantIn(n, x); err != nil {
+			return err
+		}
+		if w.Const == nil || w.DType != tensor.Int8 || w.Quant == nil {
+			return nodeErr(n, "weights %q must be an int8 constant with quantization parameters: %w", w.Name, ErrUnsupported)
+		}
+		if err := checkQuant(n, w, w.Shape); err != nil {
+			return err
+		}
+		if !w.Quant.PerTensor() && w.Quant.Axis != 0 {
+			return nodeErr(n, "weights %q are quantized along axis %d, want 0 (output channels): %w", w.Name, w.Quant.Axis, ErrUnsupported)
+		}
+	} else {
+		if err := needF32(n, x); err != nil {
+			return err
+		}
+		if w.Const == nil || w.DType != tensor.Float32 {
+			return nodeErr(n, "weights %q must be a float32 constant: %w", w.Name, ErrUnsupported)
+		}
 	}
 	p := n.Params.(*graph.ConvParams)
 	r := len(x.Shape)
@@ -375,8 +530,12 @@ func inferConv(g *graph.Graph, n *graph.Node) error {
 	if p.Groups < 1 || c%p.Groups != 0 || oc%p.Groups != 0 || w.Shape[r-1] != c/p.Groups {
 		return nodeErr(n, "input channels %d, weights %v and group %d do not fit: %w", c, w.Shape, p.Groups, ErrShape)
 	}
-	if b := in(g, n, 2); b != nil && (b.Const == nil || b.DType != tensor.Float32 || tensor.NumElems(b.Shape) != oc) {
-		return nodeErr(n, "bias %q must be a float32 constant of %d values: %w", b.Name, oc, ErrShape)
+	bt := tensor.Float32
+	if q {
+		bt = tensor.Int32
+	}
+	if b := in(g, n, 2); b != nil && (b.Const == nil || b.DType != bt || tensor.NumElems(b.Shape) != oc) {
+		return nodeErr(n, "bias %q must be a %v constant of %d values: %w", b.Name, bt, oc, ErrShape)
 	}
 	ys := []int{x.Shape[0]}
 	for i, k := range kernel {
@@ -387,6 +546,9 @@ func inferConv(g *graph.Graph, n *graph.Node) error {
 		ys = append(ys, o)
 	}
 	ys = append(ys, oc)
+	if q {
+		return quantOut(g, n, 0, ys)
+	}
 	return setOut(g, n, 0, tensor.Float32, ys)
 }
 
@@ -412,7 +574,14 @@ func inferPool(g *graph.Graph, n *graph.Node) error {
 		ys = append(ys, o)
 	}
 	ys = append(ys, x.Shape[r-1])
-	if err := setOut(g, n, 0, x.DType, ys); err != nil {
+	if x.Quant != nil && p.Kind == graph.AvgPool {
+		if err := quantIn(n, x); err != nil {
+			return err
+		}
+		if err := quantOut(g, n, 0, ys); err != nil {
+			return err
+		}
+	} else if err := setOut(g, n, 0, x.DType, ys); err != nil {
 		return err
 	}
 	if out(g, n, 1) != nil && p.Kind != graph.MaxPool {

@@ -69,6 +69,10 @@ func setOut(g *graph.Graph, n *graph.Node, i int, dt tensor.DType, shape []int) 
 	if o == nil {
 		return nil
 	}
+	if o.DType != tensor.Invalid && o.Shape == nil && o.DType == dt {
+		o.Shape = append([]int(nil), shape...) // dtype declared, shape left to inference
+		return nil
+	}
 	if o.DType != tensor.Invalid {
 		if o.DType != dt || !sameShape(o.Shape, shape) {
 			return nodeErr(n, "output %q declared %v%v, computed %v%v: %w", o.Name, o.DType, o.Shape, dt, shape, ErrShape)
