@@ -145,8 +145,8 @@ type importer struct {
 	seq    int
 
 	// Quantized models (see quant.go).
-	twin          map[int]value          // float tensor made by DequantizeLinear → its quantized source
-	shifted       map[int]bool           // int8 tensor holding an ONNX uint8 value (q−128)
+	twin          map[int]value // float tensor made by DequantizeLinear → its quantized source
+	shifted       map[int]bool  // int8 tensor holding an ONNX uint8 value (q−128)
 	users         map[string][]*onnxpb.Node
 	isGraphOutput map[string]bool
 	done          map[*onnxpb.Node]bool // QuantizeLinear nodes already folded into their producer
