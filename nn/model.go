@@ -12,6 +12,7 @@ import (
 	"github.com/ocellus/ocellus/nn/ops"
 	"github.com/ocellus/ocellus/nn/opt"
 	"github.com/ocellus/ocellus/nn/tensor"
+	"github.com/ocellus/ocellus/nn/tflite"
 )
 
 // ErrInput is wrapped when Run is given inputs of the wrong number, dtype or shape.
@@ -26,7 +27,10 @@ type IOSpec struct {
 	// Perm is the internal layout: internal axis i is Shape's axis Perm[i].
 	// Nil when the internal layout equals Shape's.
 	Perm []int
-	id   int
+	// Quant is set for quantized (uint8/int8) inputs and outputs:
+	// real = Scale·(q − ZeroPoint).
+	Quant *graph.Quant
+	id    int
 }
 
 // PhysShape is the shape of the internal tensor (Shape permuted by Perm).
@@ -87,8 +91,40 @@ func Load(path string, o *LoadOptions) (*Model, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return mod, nil
+	case ".tflite":
+		m, err := tflite.ImportFile(path)
+		if err != nil {
+			return nil, err
+		}
+		mod, err := FromTFLite(m, o.Optimize)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return mod, nil
 	}
-	return nil, fmt.Errorf("%s: unknown model format %q (want .onnx)", path, filepath.Ext(path))
+	return nil, fmt.Errorf("%s: unknown model format %q (want .onnx or .tflite)", path, filepath.Ext(path))
+}
+
+// FromTFLite compiles an imported TFLite model, applying the rewrites in o
+// (nil: all of them).
+func FromTFLite(m *tflite.Model, o *opt.Options) (*Model, error) {
+	var ins, outs []IOSpec
+	for _, io := range m.Inputs {
+		ins = append(ins, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Quant: io.Quant})
+	}
+	for _, io := range m.Outputs {
+		outs = append(outs, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Quant: io.Quant})
+	}
+	oo := opt.Default()
+	if o != nil {
+		oo = *o
+	}
+	mod, err := Compile(opt.Apply(m.Graph, oo), ins, outs)
+	if err != nil {
+		return nil, err
+	}
+	mod.Info = Info{Format: "tflite", Producer: m.Description, SourceOps: m.OpCounts}
+	return mod, nil
 }
 
 // FromONNX compiles an imported ONNX model, applying the rewrites in o (nil:
@@ -96,10 +132,10 @@ func Load(path string, o *LoadOptions) (*Model, error) {
 func FromONNX(m *onnx.Model, o *opt.Options) (*Model, error) {
 	var ins, outs []IOSpec
 	for _, io := range m.Inputs {
-		ins = append(ins, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Perm: io.Perm, id: io.ID})
+		ins = append(ins, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Perm: io.Perm, Quant: m.Graph.Tensors[io.ID].Quant, id: io.ID})
 	}
 	for _, io := range m.Outputs {
-		outs = append(outs, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Perm: io.Perm, id: io.ID})
+		outs = append(outs, IOSpec{Name: io.Name, DType: io.DType, Shape: io.Shape, Perm: io.Perm, Quant: m.Graph.Tensors[io.ID].Quant, id: io.ID})
 	}
 	oo := opt.Default()
 	if o != nil {

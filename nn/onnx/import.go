@@ -15,7 +15,6 @@ import (
 	"os"
 	"sort"
 
-	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/ops"
@@ -375,28 +374,7 @@ func (im *importer) constOf(v value) *tensor.Tensor {
 }
 
 // transposeConst returns c transposed: output axis i is input axis perm[i].
-func transposeConst(c *tensor.Tensor, perm []int) *tensor.Tensor {
-	shape := make([]int, len(perm))
-	for i, a := range perm {
-		shape[i] = c.Shape[a]
-	}
-	out := tensor.New(c.DType, shape...)
-	switch c.DType {
-	case tensor.Float32:
-		kernels.Transpose(c.F32, c.Shape, perm, out.F32)
-	case tensor.Uint8:
-		kernels.Transpose(c.U8, c.Shape, perm, out.U8)
-	case tensor.Int8:
-		kernels.Transpose(c.I8, c.Shape, perm, out.I8)
-	case tensor.Int32:
-		kernels.Transpose(c.I32, c.Shape, perm, out.I32)
-	case tensor.Int64:
-		kernels.Transpose(c.I64, c.Shape, perm, out.I64)
-	case tensor.Bool:
-		kernels.Transpose(c.Bool, c.Shape, perm, out.Bool)
-	}
-	return out
-}
+func transposeConst(c *tensor.Tensor, perm []int) *tensor.Tensor { return c.Transposed(perm) }
 
 func inverse(p []int) []int {
 	q := make([]int, len(p))

@@ -558,7 +558,7 @@ func inferPool(g *graph.Graph, n *graph.Node) error {
 	}
 	x := in(g, n, 0)
 	p := n.Params.(*graph.PoolParams)
-	if x.DType != tensor.Float32 && !(p.Kind == graph.MaxPool && (x.DType == tensor.Uint8 || x.DType == tensor.Int8)) {
+	if x.DType != tensor.Float32 && !(p.Kind == graph.MaxPool && (x.DType == tensor.Uint8 || x.DType == tensor.Int8)) && x.Quant == nil {
 		return nodeErr(n, "input %q is %v: %w", x.Name, x.DType, ErrUnsupported)
 	}
 	r := len(x.Shape)

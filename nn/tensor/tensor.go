@@ -6,6 +6,8 @@ package tensor
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/ocellus/ocellus/kernels"
 )
 
 // DType is an element type.
@@ -287,3 +289,28 @@ func (t *Tensor) AsFloat32s() []float32 {
 
 // String is a short description: dtype and shape.
 func (t *Tensor) String() string { return fmt.Sprintf("%v%v", t.DType, t.Shape) }
+
+// Transposed returns a copy of t with its axes permuted: output axis i is
+// input axis perm[i].
+func (t *Tensor) Transposed(perm []int) *Tensor {
+	shape := make([]int, len(perm))
+	for i, a := range perm {
+		shape[i] = t.Shape[a]
+	}
+	out := New(t.DType, shape...)
+	switch t.DType {
+	case Float32:
+		kernels.Transpose(t.F32, t.Shape, perm, out.F32)
+	case Uint8:
+		kernels.Transpose(t.U8, t.Shape, perm, out.U8)
+	case Int8:
+		kernels.Transpose(t.I8, t.Shape, perm, out.I8)
+	case Int32:
+		kernels.Transpose(t.I32, t.Shape, perm, out.I32)
+	case Int64:
+		kernels.Transpose(t.I64, t.Shape, perm, out.I64)
+	case Bool:
+		kernels.Transpose(t.Bool, t.Shape, perm, out.Bool)
+	}
+	return out
+}
