@@ -148,7 +148,7 @@ func (c *ConvF32) packGemm(w []float32) {
 	c.wpg = gemmF32PackedLen(c.kg, c.ocg, nr)
 	c.wp = make([]float32, c.wpg*c.g.Groups)
 	for gi := 0; gi < c.g.Groups; gi++ {
-		packGemmF32B(c.kg, c.ocg, nr, w[gi*c.ocg*c.kg:], 1, c.kg, c.wp[gi*c.wpg:])
+		c.gemm.pack(c.kg, c.ocg, w[gi*c.ocg*c.kg:], 1, c.kg, c.wp[gi*c.wpg:])
 	}
 }
 

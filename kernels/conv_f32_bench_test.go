@@ -79,7 +79,7 @@ func BenchmarkGemmF32(b *testing.B) {
 			m, n, k := s[0], s[1], s[2]
 			a, bb, c := ckRand(r, m*k), ckRand(r, k*n), make([]float32, m*n)
 			bp := make([]float32, gemmF32PackedLen(k, n, im.NR))
-			packGemmF32B(k, n, im.NR, bb, n, 1, bp)
+			im.pack(k, n, bb, n, 1, bp)
 			b.Run(fmt.Sprintf("impl=%s/m=%d,n=%d,k=%d", im.Name, m, n, k), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

@@ -17,9 +17,14 @@ type DenseF32 struct {
 }
 
 // PackDenseF32 packs w (row-major [K][N]) once; bias (len N) may be nil.
-// It uses a one-column-panel kernel, so the packed weights are W transposed
-// and serve both batch 1 (see runGemv) and batched inputs.
+// With an assembly GEMM kernel the packed weights are its column panels
+// and serve every M. The pure-Go kernels use the one-column-panel kernel,
+// so the packed weights are W transposed and serve both batch 1 (see
+// runGemv) and batched inputs.
 func PackDenseF32(K, N int, w, bias []float32, act Act) *DenseF32 {
+	if im := gemmF32Best(false); im.Asm != gemmF32AsmNone {
+		return packDenseF32With(K, N, w, bias, act, im)
+	}
 	for i := range gemmF32Impls {
 		if im := &gemmF32Impls[i]; im.NR == 1 && im.Available() {
 			return packDenseF32With(K, N, w, bias, act, im)
@@ -42,7 +47,7 @@ func packDenseF32With(K, N int, w, bias []float32, act Act, im *gemmF32Impl) *De
 		d.bias = append([]float32(nil), bias[:N]...)
 	}
 	d.wp = make([]float32, gemmF32PackedLen(K, N, im.NR))
-	packGemmF32B(K, N, im.NR, w, N, 1, d.wp)
+	im.pack(K, N, w, N, 1, d.wp)
 	return d
 }
 
@@ -61,8 +66,20 @@ func (d *DenseF32) RunPart(x []float32, M int, y []float32, part, parts int) {
 			M, len(x), M*d.k, len(y), M*d.n))
 	}
 	im := d.gemm
-	if M < im.MR && im.NR == 1 {
+	if M < im.MR && im.NR == 1 && im.Asm == gemmF32AsmNone {
 		d.runGemv(x, M, y, part, parts)
+		return
+	}
+	if M < im.MR && M > 0 {
+		// Fewer rows than one strip: split the columns at panel edges.
+		j0, j1 := stripRange(d.n, im.NR, part, parts)
+		if j0 < j1 {
+			var bias []float32
+			if d.bias != nil {
+				bias = d.bias[j0:]
+			}
+			gemmF32Packed(im, M, j1-j0, d.k, x, d.k, d.wp[j0*d.k:], bias, y[j0:], d.n, d.act)
+		}
 		return
 	}
 	m0, m1 := stripRange(M, im.MR, part, parts)

@@ -2,35 +2,81 @@ package kernels
 
 import "strconv"
 
-// gemmF32Impl is one float32 GEMM micro-kernel. Fn computes np adjacent
-// MR×NR tiles (one strip of MR rows against np column panels):
+// gemmF32Impl is one float32 GEMM micro-kernel with the B packing it reads.
+// Pack lays B out once, at load, in column panels of NR columns, each
+// [K][NR] (zero-padded past n), panel p at p·K·NR. A kernel comes in one of
+// two forms.
+//
+// Fn (pure Go) computes np adjacent full MR×NR tiles, one strip of MR rows
+// against np column panels:
 //
 //	c[i*ldc+p*NR+j] += Σ_{k<kc} a[i*lda+k] · b[p*bps+k*ldb+j]   (i < MR, p < np, j < NR)
 //
 // accumulating each element from zero in k order before adding it to c, so
 // that gemmF32Edge (used for partial tiles) gives bit-identical results.
-// Packed B (see packGemmF32B) has ldb = NR and panel stride bps = K·NR; a
-// row-major B has ldb = N and bps = NR. Looping over the panels inside the
-// kernel keeps the call and slicing overhead out of small-K layers.
+// Packed B has ldb = NR and panel stride bps = K·NR; a row-major B has
+// ldb = N and bps = NR. The driver writes the bias first and applies the
+// activation to finished blocks.
+//
+// Asm (assembly; see gemmF32Args and gemmF32Asm) computes a whole strip of
+// up to MR rows against all columns in steps of NStep, with the bias, the
+// accumulation into C across K blocks and the activation fused. The driver
+// sends the last n mod NStep columns through a stack tile (gemmF32RunAsm),
+// so every element is one FMA chain in k order whatever tile it falls in.
+//
+// Both loop over the panels inside the kernel, which keeps the call and
+// slicing overhead out of small-K layers.
 type gemmF32Impl struct {
 	Name      string
 	Available func() bool
 	MR, NR    int
-	// Strided reports that the kernel is as fast with an unpacked B
-	// (ldb > NR) as with a packed panel; MatMulF32 only uses such kernels.
+	KC        int // K block: a kc·NR slice of a B panel stays in L1
+	// Strided reports that Fn is as fast with an unpacked B (ldb > NR) as
+	// with a packed panel; MatMulF32 only uses such kernels.
 	Strided bool
+	Pack    func(k, n, nr int, b []float32, rs, cs int, dst []float32)
 	Fn      func(kc, np int, a []float32, lda int, b []float32, ldb, bps int, c []float32, ldc int)
+	Asm     gemmF32Asm
+	NStep   int // column step of Asm (a divisor of NR)
+}
+
+// gemmF32Asm names an assembly strip kernel. run calls it directly: a call
+// through a func value would make the argument block (and the stack tile it
+// may point to) escape to the heap on every call.
+type gemmF32Asm uint8
+
+const (
+	gemmF32AsmNone gemmF32Asm = iota
+	gemmF32Asm6x16AVX2
+)
+
+func (k gemmF32Asm) run(p *gemmF32Args) {
+	switch k {
+	case gemmF32Asm6x16AVX2:
+		gemmF32_6x16_avx2(p)
+	default:
+		panic("kernels: no assembly GEMM kernel " + strconv.Itoa(int(k)))
+	}
 }
 
 // gemmF32Impls is the registration list of float32 GEMM micro-kernels, best
 // first. Dispatch takes the first available entry; tests and benchmarks loop
 // over all of them. The list is the only place to edit when adding a kernel.
 var gemmF32Impls = []gemmF32Impl{
-	{Name: "gemmF32_6x1_go", Available: always, MR: 6, NR: 1, Fn: gemmF32_6x1_go},
-	{Name: "gemmF32_4x2_go", Available: always, MR: 4, NR: 2, Strided: true, Fn: gemmF32_4x2_go},
+	{Name: "gemmF32_6x16_avx2", Available: gemmF32HaveAVX2, MR: 6, NR: 16, KC: gemmF32KC,
+		Pack: packGemmF32B, Asm: gemmF32Asm6x16AVX2, NStep: 8},
+	{Name: "gemmF32_6x1_go", Available: always, MR: 6, NR: 1, KC: gemmF32KC,
+		Pack: packGemmF32B, Fn: gemmF32_6x1_go},
+	{Name: "gemmF32_4x2_go", Available: always, MR: 4, NR: 2, KC: gemmF32KC, Strided: true,
+		Pack: packGemmF32B, Fn: gemmF32_4x2_go},
 }
 
 func always() bool { return true }
+
+// pack packs B for this impl into dst (len gemmF32PackedLen(k, n, im.NR)).
+func (im *gemmF32Impl) pack(k, n int, b []float32, rs, cs int, dst []float32) {
+	im.Pack(k, n, im.NR, b, rs, cs, dst)
+}
 
 // Cache blocking of the GEMM driver: a kc-slice of a B panel (gemmF32KC·NR
 // floats) stays in L1 while it is used for gemmF32MC rows of A (in L2).
@@ -85,6 +131,10 @@ func packGemmF32B(k, n, nr int, b []float32, rs, cs int, dst []float32) {
 // sum in k order, added to c.
 func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
 	bias []float32, c []float32, ldc int, act Act) {
+	if im.Asm != gemmF32AsmNone {
+		gemmF32PackedAsm(im, m, n, k, a, lda, bp, bias, c, ldc, act)
+		return
+	}
 	mr, nr := im.MR, im.NR
 	mc := max(gemmF32MC/mr, 1) * mr // whole strips: partial ones only at m
 	for i0 := 0; i0 < m; i0 += mc {
@@ -97,8 +147,8 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 				clear(row)
 			}
 		}
-		for k0 := 0; k0 < k; k0 += gemmF32KC {
-			kc := min(gemmF32KC, k-k0)
+		for k0 := 0; k0 < k; k0 += im.KC {
+			kc := min(im.KC, k-k0)
 			for i := i0; i < i0+mb; i += mr {
 				mi := min(mr, i0+mb-i)
 				ai, ci := a[i*lda+k0:], c[i*ldc:]
@@ -119,6 +169,105 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 		}
 	}
 }
+
+// gemmF32PackedAsm is gemmF32Packed for an Asm kernel: per K block, one
+// kernel call per strip of MR rows, the first block starting from the bias
+// and the last applying the activation (ApplyAct afterwards for the kinds
+// the kernels do not fuse).
+func gemmF32PackedAsm(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
+	bias []float32, c []float32, ldc int, act Act) {
+	mr, nr := im.MR, im.NR
+	fa, fused := act.asmArgs()
+	mc := max(gemmF32MC/mr, 1) * mr
+	if k <= im.KC {
+		mc = m // one K block: C is written once, no need to keep a block in cache
+	}
+	for i0 := 0; i0 < m; i0 += mc {
+		mb := min(mc, m-i0)
+		for k0 := 0; k0 < k; k0 += im.KC {
+			kc := min(im.KC, k-k0)
+			last := k0+kc == k
+			var ka f32ActArgs
+			if last {
+				ka = fa
+			}
+			for i := i0; i < i0+mb; i += mr {
+				mi := min(mr, i0+mb-i)
+				gemmF32RunAsm(im, mi, n, kc, a[i*lda+k0:], lda, bp[k0*nr:], k*nr, c[i*ldc:], ldc, bias, k0 > 0, ka)
+				if last && !fused {
+					for r := i; r < i+mi; r++ {
+						ApplyAct(act, c[r*ldc:r*ldc+n])
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmF32RunAsm runs im.Asm on rows [0, mr) and columns [0, n) for one K
+// block of kc: the columns that fill whole steps of NStep in place, the
+// rest through a tile on the stack (copied in when loadC, out after), with
+// B read from the panel and offset the columns fall in. Rows mr..MR-1 of
+// the kernel repeat row mr-1. bps is the panel stride in floats.
+func gemmF32RunAsm(im *gemmF32Impl, mr, n, kc int, a []float32, lda int, b []float32, bps int,
+	c []float32, ldc int, bias []float32, loadC bool, act f32ActArgs) {
+	nr, step := im.NR, im.NStep
+	np := (n + nr - 1) / nr
+	_ = a[(mr-1)*lda+kc-1]
+	_ = b[(np-1)*bps+kc*nr-1]
+	_ = c[(mr-1)*ldc+n-1]
+	var p gemmF32Args
+	for i := 0; i < im.MR; i++ {
+		p.a[i] = &a[min(i, mr-1)*lda]
+	}
+	p.b = &b[0]
+	p.ldc = uintptr(ldc) * 4
+	p.bps = uintptr(bps) * 4
+	p.kc = uintptr(kc)
+	p.mr = uintptr(mr)
+	if loadC {
+		p.loadC = 1
+	} else if bias != nil {
+		_ = bias[n-1]
+		p.bias = &bias[0]
+	}
+	p.act = act
+	nf := n / step * step
+	if nf > 0 {
+		p.c = &c[0]
+		p.n = uintptr(nf)
+		im.Asm.run(&p)
+	}
+	if nf == n {
+		return
+	}
+	// Tail: columns [nf, n) as one step of a stack tile with row stride step.
+	var tile [gemmF32MaxMR * gemmF32MaxStep]float32
+	var tbias [gemmF32MaxStep]float32
+	w := n - nf
+	if loadC {
+		for i := 0; i < mr; i++ {
+			copy(tile[i*step:i*step+w], c[i*ldc+nf:i*ldc+n])
+		}
+	} else if bias != nil {
+		copy(tbias[:w], bias[nf:n])
+		p.bias = &tbias[0]
+	}
+	p.b = &b[nf/nr*bps+nf%nr]
+	p.c = &tile[0]
+	p.ldc = uintptr(step) * 4
+	p.n = uintptr(step)
+	im.Asm.run(&p)
+	for i := 0; i < mr; i++ {
+		copy(c[i*ldc+nf:i*ldc+n], tile[i*step:i*step+w])
+	}
+}
+
+// Bounds of the assembly tiles (the stack tile of gemmF32RunAsm).
+const (
+	gemmF32MaxMR   = 8
+	gemmF32MaxStep = 16
+)
 
 // gemmF32Edge is the any-size tile used at the M and N edges: the same
 // per-element arithmetic as the micro-kernels, without register blocking.
@@ -167,8 +316,8 @@ func matMulF32With(im *gemmF32Impl, M, N, K int, a, b, c []float32) {
 	mc := max(gemmF32MC/mr, 1) * mr
 	for i0 := 0; i0 < M; i0 += mc {
 		mb := min(mc, M-i0)
-		for k0 := 0; k0 < K; k0 += gemmF32KC {
-			kc := min(gemmF32KC, K-k0)
+		for k0 := 0; k0 < K; k0 += im.KC {
+			kc := min(im.KC, K-k0)
 			for i := i0; i < i0+mb; i += mr {
 				mi := min(mr, i0+mb-i)
 				ai, ci := a[i*K+k0:], c[i*N:]

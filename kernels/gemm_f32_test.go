@@ -15,9 +15,20 @@ func gemmTestSizes(t, extra int) []int {
 	return s
 }
 
+// gemmTestCols adds the column-step edges of an assembly kernel (the
+// in-place steps and the stack-tile tail) to the panel edges.
+func gemmTestCols(im *gemmF32Impl) []int {
+	s := gemmTestSizes(im.NR, 13)
+	if st := im.NStep; st > 0 && st != im.NR {
+		s = append(s, st-1, st, st+1, im.NR+st, im.NR+st+1, 24)
+	}
+	return s
+}
+
 // TestGemmF32Packed runs the packed-B driver of every available impl against
-// ref.Dense at tile-edge sizes of M, N and K (K around the KC block),
-// with bias, an activation and guarded output rows.
+// ref.Dense at tile-edge sizes of M, N and K (K around the KC block, so
+// assembly kernels also start from C), with bias, an activation, A at
+// alignment offsets 0–3 and guarded, padded output rows.
 // Tolerance: 1e-5·Σ|terms| (·1.5 for the activation) + 1e-6.
 func TestGemmF32Packed(t *testing.T) {
 	r := ckRNG(t)
@@ -28,18 +39,19 @@ func TestGemmF32Packed(t *testing.T) {
 			continue
 		}
 		for _, m := range gemmTestSizes(im.MR, 67) {
-			for _, n := range gemmTestSizes(im.NR, 13) {
-				for _, k := range []int{1, 3, 13, 24, gemmF32KC - 1, gemmF32KC, gemmF32KC + 1, 2*gemmF32KC + 5} {
+			for _, n := range gemmTestCols(im) {
+				for _, k := range []int{1, 3, 13, 24, im.KC - 1, im.KC, im.KC + 1, 2*im.KC + 5} {
 					act := ckActs[(m+n+k)%len(ckActs)]
-					name := ckName(im.Name, " m=", m, " n=", n, " k=", k, " ", act)
-					a := ckRand(r, m*k)
+					aoff := (m + n) % 4
+					name := ckName(im.Name, " m=", m, " n=", n, " k=", k, " ", act, " a+", aoff)
+					a := ckRand(r, m*k+aoff)[aoff:]
 					b := ckRand(r, k*n)
 					bias := ckRand(r, n)
 					if k%2 == 0 {
 						bias = nil
 					}
 					bp := make([]float32, gemmF32PackedLen(k, n, im.NR))
-					packGemmF32B(k, n, im.NR, b, n, 1, bp)
+					im.pack(k, n, b, n, 1, bp)
 					ldc := n + 3 // padded rows: the gap must stay untouched
 					gd := newCKGuard(m*ldc, (m+k)%4)
 					c := gd.out()
@@ -86,8 +98,8 @@ func TestMatMulF32(t *testing.T) {
 	}
 	for i := range gemmF32Impls {
 		im := &gemmF32Impls[i]
-		if !im.Available() {
-			continue
+		if !im.Available() || im.Fn == nil {
+			continue // MatMulF32 uses the pure-Go tile kernels only
 		}
 		for _, m := range gemmTestSizes(im.MR, 21) {
 			for _, n := range gemmTestSizes(im.NR, 24) {

@@ -1,0 +1,87 @@
+package kernels
+
+import "math"
+
+// The argument blocks the float32 assembly kernels read. Each assembly
+// function takes one pointer to such a block (kept on the caller's stack:
+// the functions are go:noescape) and reads the fields through the offsets
+// the compiler writes to go_asm.h (gemmF32Args_kc, f32ActArgs_lo, …), so a
+// field can be reordered without touching the .s files. These types are
+// compiled on every platform; only the kernels that read them are not.
+
+// f32ActArgs is an activation as the assembly epilogues apply it:
+//
+//	f32ActClamp:       min(max(x, lo), hi)             (relu: lo 0, hi +Inf)
+//	f32ActHardSigmoid: min(max(alpha·x + beta, 0), 1)  (one FMA)
+//	f32ActHardSwish:   x · hardsigmoid(x)              (alpha 1/6, beta 1/2)
+//
+// Sigmoid and swish are not fused: the Go side applies them with ApplyAct
+// after the kernel.
+type f32ActArgs struct {
+	kind                uintptr
+	lo, hi, alpha, beta float32
+}
+
+// Activation codes of f32ActArgs.kind (go_asm.h: const_f32ActClamp, …).
+const (
+	f32ActNone        = 0
+	f32ActClamp       = 1
+	f32ActHardSigmoid = 2
+	f32ActHardSwish   = 3
+)
+
+// asmArgs translates a to the assembly epilogue's form; fused is false
+// when the kernels cannot apply a themselves (sigmoid, swish).
+func (a Act) asmArgs() (args f32ActArgs, fused bool) {
+	switch a.Kind {
+	case ActNone:
+		return f32ActArgs{}, true
+	case ActRelu:
+		return f32ActArgs{kind: f32ActClamp, lo: 0, hi: float32(math.Inf(1))}, true
+	case ActClip:
+		return f32ActArgs{kind: f32ActClamp, lo: a.Min, hi: a.Max}, true
+	case ActHardSigmoid:
+		return f32ActArgs{kind: f32ActHardSigmoid, alpha: a.Alpha, beta: a.Beta}, true
+	case ActHardSwish:
+		return f32ActArgs{kind: f32ActHardSwish, alpha: 1.0 / 6, beta: 0.5}, true
+	}
+	return f32ActArgs{}, false
+}
+
+// gemmF32Args is one call of a GEMM strip kernel: rows [0, MR) of A
+// against n columns of packed B for one K block of kc, written to rows
+// [0, mr) of C:
+//
+//	C[i][j] = act(init[i][j] + Σ_{k<kc} A[i][k] · B[k][j])   (i < mr, j < n)
+//
+// where init is C itself when loadC != 0 (a later K block), else the bias
+// (zero when bias is nil), and the sum is a chain of FMAs in k order. Rows
+// mr ≤ i < MR are computed from a[i] (which the caller points at a real
+// row) and never stored. n is a multiple of the kernel's column step.
+type gemmF32Args struct {
+	a     [8]*float32 // row pointers at the K block; rows ≥ mr repeat row mr-1
+	b     *float32    // packed panel of column 0 at the K block
+	c     *float32    // C[0][0]
+	bias  *float32    // bias[0], or nil
+	ldc   uintptr     // bytes between rows of C
+	bps   uintptr     // bytes between packed panels
+	kc    uintptr     // K block length, ≥ 1
+	n     uintptr     // columns, a positive multiple of the column step
+	mr    uintptr     // rows to store, 1 ≤ mr ≤ MR
+	loadC uintptr     // 1: start from C, 0: start from bias
+	act   f32ActArgs
+}
+
+// dwconvF32Args is one call of a depthwise interior-row kernel (see
+// dwRowF32): n output pixels of c channels, bias, taps in (ky, kx) order as
+// a chain of FMAs, then the activation. Strides are in bytes. c is at least
+// the kernel's channel step: the last channel block overlaps the previous
+// one instead of being masked (outputs are written, not accumulated, so
+// recomputing a channel stores the same bits).
+type dwconvF32Args struct {
+	x, w, bias, y       *float32 // bias may be nil
+	c, n                uintptr
+	pixStep, tapY, tapX uintptr // bytes
+	kh, kw              uintptr
+	act                 f32ActArgs
+}

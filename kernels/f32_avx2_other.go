@@ -1,0 +1,11 @@
+//go:build purego || !amd64
+
+package kernels
+
+// Stand-ins for the amd64 float32 assembly kernels where they are not
+// compiled (other architectures, or the purego build tag). Their Available
+// functions report false, so dispatch, tests and benchmarks skip them.
+
+func gemmF32HaveAVX2() bool { return false }
+
+func gemmF32_6x16_avx2(*gemmF32Args) { panic("kernels: gemmF32_6x16_avx2 is not compiled in") }
