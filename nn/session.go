@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"github.com/ocellus/ocellus/kernels"
@@ -19,12 +20,24 @@ type Session struct {
 	nodeIn  [][]*tensor.Tensor
 	nodeOut [][]*tensor.Tensor
 	exec    ops.Exec
+	workers *ops.Workers
 	outs    []*tensor.Tensor // results in the model's layout
 	inbuf   []*tensor.Tensor // internal input tensors
 }
 
-// NewSession allocates a session's arena and binds every tensor.
-func (m *Model) NewSession() *Session {
+// SessionOptions configure a session. The zero value means defaults.
+type SessionOptions struct {
+	// Threads is the number of threads one inference uses (intra-op
+	// parallelism); 0 means GOMAXPROCS. Results are identical for any value.
+	Threads int
+}
+
+// NewSession allocates a session's arena and binds every tensor; it uses
+// GOMAXPROCS threads. Close it to stop its threads.
+func (m *Model) NewSession() *Session { return m.NewSessionWith(SessionOptions{}) }
+
+// NewSessionWith is NewSession with options.
+func (m *Model) NewSessionWith(o SessionOptions) *Session {
 	g := m.graph
 	s := &Session{m: m, arena: make([]uint64, (m.plan.size+7)/8)}
 	bytes := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s.arena))), len(s.arena)*8)
@@ -54,7 +67,12 @@ func (m *Model) NewSession() *Session {
 		s.nodeIn = append(s.nodeIn, in)
 		s.nodeOut = append(s.nodeOut, out)
 	}
-	s.exec.Scratch = make([]float32, m.scratch)
+	threads := o.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	s.workers = ops.NewWorkers(threads, m.scratch)
+	s.exec.Scratch = s.workers.Scratch()
 	for _, spec := range m.inputs {
 		s.inbuf = append(s.inbuf, s.views[spec.id])
 	}
@@ -77,6 +95,13 @@ func isInput(m *Model, id int) bool {
 	}
 	return false
 }
+
+// Close stops the session's threads. It is idempotent; a closed session
+// still runs, on the calling goroutine only.
+func (s *Session) Close() { s.workers.Close() }
+
+// Threads is the number of threads the session uses.
+func (s *Session) Threads() int { return s.workers.Threads() }
 
 // Model returns the session's model.
 func (s *Session) Model() *Model { return s.m }
@@ -140,7 +165,7 @@ func (s *Session) RunObserve(obs Observer, inputs ...*tensor.Tensor) ([]*tensor.
 func (s *Session) run(obs Observer) []*tensor.Tensor {
 	g := s.m.graph
 	for i, op := range s.m.ops {
-		op.Run(&s.exec, s.nodeIn[i], s.nodeOut[i])
+		s.workers.Run(&s.exec, op, s.nodeIn[i], s.nodeOut[i])
 		if obs != nil {
 			for j, id := range g.Nodes[i].Outputs {
 				if id >= 0 {
@@ -206,6 +231,7 @@ func equalShape(a, b []int) bool {
 }
 
 // Pool shares one Model between goroutines: each Run borrows a session.
+// Its sessions are single-threaded: the pool's concurrency is its callers'.
 type Pool struct {
 	m    *Model
 	free chan *Session
@@ -216,6 +242,18 @@ func NewPool(m *Model, size int) *Pool {
 	return &Pool{m: m, free: make(chan *Session, max(size, 1))}
 }
 
+// Close closes the idle sessions.
+func (p *Pool) Close() {
+	for {
+		select {
+		case s := <-p.free:
+			s.Close()
+		default:
+			return
+		}
+	}
+}
+
 // Run runs the model and copies its results into outs (one tensor per
 // output, shaped as Model.Outputs says). Safe for concurrent use.
 func (p *Pool) Run(outs []*tensor.Tensor, inputs ...*tensor.Tensor) error {
@@ -223,7 +261,7 @@ func (p *Pool) Run(outs []*tensor.Tensor, inputs ...*tensor.Tensor) error {
 	select {
 	case s = <-p.free:
 	default:
-		s = p.m.NewSession()
+		s = p.m.NewSessionWith(SessionOptions{Threads: 1})
 	}
 	res, err := s.Run(inputs...)
 	if err == nil {
@@ -237,6 +275,7 @@ func (p *Pool) Run(outs []*tensor.Tensor, inputs ...*tensor.Tensor) error {
 	select {
 	case p.free <- s:
 	default:
+		s.Close()
 	}
 	return err
 }

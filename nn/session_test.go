@@ -213,3 +213,38 @@ func TestRunObserveSeesEveryNode(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsGiveIdenticalResults runs a model with 1, 2 and 3 threads:
+// the outputs must be bit-identical, and steady state allocation-free.
+func TestThreadsGiveIdenticalResults(t *testing.T) {
+	m := loadShared(t, "mobilenet_v3_small_random.onnx", nil)
+	x := randomInput(5, m.Inputs()[0])
+	var ref []float32
+	for _, threads := range []int{1, 2, 3} {
+		s := m.NewSessionWith(nn.SessionOptions{Threads: threads})
+		if s.Threads() != threads {
+			t.Fatalf("session has %d threads, want %d", s.Threads(), threads)
+		}
+		out, err := s.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = append([]float32(nil), out[0].F32...)
+		} else {
+			for i, v := range out[0].F32 {
+				if v != ref[i] {
+					t.Fatalf("%d threads: output %d = %g, 1 thread gave %g", threads, i, v, ref[i])
+				}
+			}
+		}
+		if allocs := testing.AllocsPerRun(3, func() { s.Run(x) }); allocs != 0 {
+			t.Fatalf("%d threads: %.0f allocations per run", threads, allocs)
+		}
+		s.Close()
+		s.Close() // idempotent
+		if _, err := s.Run(x); err != nil {
+			t.Fatalf("a closed session must still run (single-threaded): %v", err)
+		}
+	}
+}

@@ -14,6 +14,9 @@ func (o *conv2DOp) ScratchLen() int { return o.k.ScratchLen() }
 func (o *conv2DOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	o.k.Run(in[0].F32, out[0].F32, x.Scratch)
 }
+func (o *conv2DOp) RunPart(in, out []*tensor.Tensor, scratch []float32, part, parts int) {
+	o.k.RunPart(in[0].F32, out[0].F32, scratch, part, parts)
+}
 
 type convNDOp struct {
 	g       kernels.ConvNDGeom
@@ -155,10 +158,13 @@ func compileDense(g *graph.Graph, n *graph.Node) (Op, error) {
 
 func (o *denseOp) ScratchLen() int { return 0 }
 func (o *denseOp) Run(x *Exec, in, out []*tensor.Tensor) {
+	o.RunPart(in, out, nil, 0, 1)
+}
+func (o *denseOp) RunPart(in, out []*tensor.Tensor, scratch []float32, part, parts int) {
 	k := in[0].Shape[len(in[0].Shape)-1]
 	m := 0
 	if k > 0 {
 		m = len(in[0].F32) / k
 	}
-	o.k.Run(in[0].F32, m, out[0].F32)
+	o.k.RunPart(in[0].F32, m, out[0].F32, part, parts)
 }
