@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	iters := fs.Int("iters", 50, "timed runs")
 	warmup := fs.Int("warmup", 5, "untimed runs first")
 	seed := fs.Int64("seed", 1, "seed of the random inputs")
+	threads := fs.Int("threads", envInt("PEER_THREADS", 0), "threads per inference (default $PEER_THREADS, else all cores)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ocellus bench --model M.onnx [--iters 50] [--warmup 5]")
 		fs.PrintDefaults()
@@ -54,7 +56,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		ins = append(ins, x)
 	}
-	s := m.NewSession()
+	s := m.NewSessionWith(nn.SessionOptions{Threads: *threads})
+	defer s.Close()
 	for i := 0; i < *warmup; i++ {
 		if _, err := s.Run(ins...); err != nil {
 			return err
@@ -77,6 +80,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		median = (samples[len(samples)/2-1] + samples[len(samples)/2]) / 2
 	}
 	p90 := samples[(len(samples)*9+9)/10-1]
+	fmt.Fprintf(stdout, "threads=%d\n", s.Threads())
 	fmt.Fprintf(stdout, "model=%s\nload_ms=%.3f\niters=%d\nmin_ms=%.4f\nmedian_ms=%.4f\np90_ms=%.4f\nmax_ms=%.4f\n",
 		*model, float64(load.Nanoseconds())/1e6, *iters, samples[0], median, p90, samples[len(samples)-1])
 	fmt.Fprintf(stdout, "allocs_per_run=%.2f\narena_bytes=%d\npeak_rss_mb=%.1f\n",
@@ -97,4 +101,12 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// envInt reads an integer environment variable, or def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }

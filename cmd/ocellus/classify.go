@@ -34,6 +34,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	labels := fs.String("labels", "", "label file, one label per line; line i names class i")
 	top := fs.Int("top", 5, "how many classes to print per image")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
+	threads := fs.Int("threads", 0, "threads per inference (0: all cores)")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ocellus classify --model M.onnx [--labels L.txt] [--top 5] [--json] [preprocessing flags] IMAGE...")
@@ -56,10 +57,11 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := newClassifier(m, *model, pp)
+	c, err := newClassifier(m, *model, pp, *threads)
 	if err != nil {
 		return err
 	}
+	defer c.sess.Close()
 	var names []string
 	if *labels != "" {
 		if names, err = readLabels(*labels); err != nil {
@@ -98,7 +100,7 @@ type classifier struct {
 	probs   []float32
 }
 
-func newClassifier(m *nn.Model, modelPath string, pp *preprocessFlags) (*classifier, error) {
+func newClassifier(m *nn.Model, modelPath string, pp *preprocessFlags, threads int) (*classifier, error) {
 	if len(m.Inputs()) != 1 || len(m.Outputs()) < 1 {
 		return nil, fmt.Errorf("%s: classify needs a model with one input, this one has %d", modelPath, len(m.Inputs()))
 	}
@@ -127,7 +129,7 @@ func newClassifier(m *nn.Model, modelPath string, pp *preprocessFlags) (*classif
 	if len(out) > 0 {
 		classes = out[len(out)-1]
 	}
-	return &classifier{sess: m.NewSession(), pre: pre, classes: classes, probs: make([]float32, classes)}, nil
+	return &classifier{sess: m.NewSessionWith(nn.SessionOptions{Threads: threads}), pre: pre, classes: classes, probs: make([]float32, classes)}, nil
 }
 
 func isNHWCPerm(p []int) bool { return len(p) == 4 && p[0] == 0 && p[1] == 2 && p[2] == 3 && p[3] == 1 }
