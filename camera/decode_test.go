@@ -252,7 +252,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"zero size", Frame{Format: GREY, W: 0, H: 2, Data: nil}, ErrBadFrame, "size 0x2"},
 		{"unknown format", Frame{Format: FormatUnknown, W: 2, H: 2}, ErrUnsupported, "pixel format unknown"},
 		{"not a jpeg", Frame{Format: MJPEG, Data: []byte("hello")}, ErrBadFrame, "no start-of-image"},
-		{"headers cut", Frame{Format: MJPEG, Data: jpg[:sos-10]}, ErrTruncated, "bytes left"},
+		{"headers cut", Frame{Format: MJPEG, Data: jpg[:sos-10]}, ErrTruncated, "needs 17 bytes, 7 left"},
 		{"scan cut", Frame{Format: MJPEG, Data: jpg[:sos+40]}, ErrBadFrame, "jpeg"},
 		{"huge header", Frame{Format: MJPEG, Data: huge}, ErrBadFrame, "frame size 65535x65535"},
 	} {
