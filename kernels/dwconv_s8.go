@@ -1,0 +1,152 @@
+package kernels
+
+import "fmt"
+
+// dwRowS8 describes a run of interior output pixels of an int8 depthwise
+// convolution with channel multiplier 1: every tap is inside the input.
+// Output pixel p, channel ch:
+//
+//	acc = bias[ch] + Σ_{ky<KH, kx<KW} x[p*PixStep + ky*TapY + kx*TapX + ch] · w[(ky*KW+kx)*C + ch]
+//	y[p*C+ch] = requant(acc, ch)
+//
+// with bias the corrected bias (padding-free sum of x·w' minus
+// xZero·Σ w'), w the weights minus their zero points.
+type dwRowS8 struct {
+	C, N    int // channels, pixels in the run
+	PixStep int // bytes between the windows of neighbouring outputs: SW·C
+	TapY    int // bytes between kernel rows: DH·W·C
+	TapX    int // bytes between kernel columns: DW·C
+	KH, KW  int
+}
+
+// dwconvS8Impl is one int8 depthwise interior-row kernel; KH, KW give the
+// kernel size it is specialised for (0 = any).
+type dwconvS8Impl struct {
+	Name      string
+	Available func() bool
+	KH, KW    int
+	Fn        func(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requantPlan)
+}
+
+// dwconvS8Impls is the registration list of int8 depthwise interior
+// kernels, most specialised first; dispatch takes the first available entry
+// whose kernel size matches.
+var dwconvS8Impls = []dwconvS8Impl{
+	{Name: "dwconvS8_3x3_go", Available: always, KH: 3, KW: 3, Fn: dwconvS8_3x3_go},
+	{Name: "dwconvS8_5x5_go", Available: always, KH: 5, KW: 5, Fn: dwconvS8_5x5_go},
+	{Name: "dwconvS8_kxk_go", Available: always, Fn: dwconvS8_kxk_go},
+}
+
+func (im *dwconvS8Impl) fits(kh, kw int) bool {
+	return im.Available() && (im.KH == 0 || im.KH == kh && im.KW == kw)
+}
+
+// packDW packs depthwise weights [OC][KH][KW][1] minus their zero points
+// into [KH·KW][OC] int32.
+func (c *ConvS8) packDW(w []int8, wz func(int) int32, dw *dwconvS8Impl) {
+	g := &c.g
+	taps := g.KH * g.KW
+	c.wd = make([]int32, taps*g.OC)
+	for oc := 0; oc < g.OC; oc++ {
+		for t := 0; t < taps; t++ {
+			c.wd[t*g.OC+oc] = int32(w[oc*taps+t]) - wz(oc)
+		}
+	}
+	c.algo = convAlgoDW
+	if g.OC != g.C {
+		return // channel multiplier > 1: per-pixel path only
+	}
+	if dw == nil {
+		for i := range dwconvS8Impls {
+			if dwconvS8Impls[i].fits(g.KH, g.KW) {
+				dw = &dwconvS8Impls[i]
+				break
+			}
+		}
+	}
+	if dw == nil || !dw.fits(g.KH, g.KW) {
+		panic("kernels: no int8 depthwise kernel for " + fmt.Sprint(g.KH, "x", g.KW))
+	}
+	c.dw = dw
+	if g.KH == g.KW && (g.KH == 3 || g.KH == 5) && g.SH == g.SW && (g.SH == 1 || g.SH == 2) &&
+		g.DH == 1 && g.DW == 1 {
+		c.algo = fmt.Sprintf("dw%dx%ds%d", g.KH, g.KW, g.SH)
+	}
+}
+
+// runDW computes output rows [r0, r1) of N·OH: interior pixels of rows whose
+// kernel rows are all inside the input go to the interior kernel, the rest
+// to dwPixel.
+func (c *ConvS8) runDW(x, y []int8, r0, r1 int) {
+	g := &c.g
+	oc := g.OC
+	oxLo := min((g.PadL+g.SW-1)/g.SW, g.OW)
+	oxHi := oxLo
+	if last := g.W - 1 - (g.KW-1)*g.DW + g.PadL; last >= 0 {
+		oxHi = min(max(last/g.SW+1, oxLo), g.OW)
+	}
+	for r := r0; r < r1; r++ {
+		n, oy := r/g.OH, r%g.OH
+		iy0 := oy*g.SH - g.PadT
+		yrow := y[r*g.OW*oc : (r+1)*g.OW*oc]
+		if c.dw == nil || iy0 < 0 || iy0+(g.KH-1)*g.DH >= g.H || oxLo >= oxHi {
+			for ox := 0; ox < g.OW; ox++ {
+				c.dwPixel(x, yrow[ox*oc:(ox+1)*oc], n, oy, ox)
+			}
+			continue
+		}
+		for ox := 0; ox < oxLo; ox++ {
+			c.dwPixel(x, yrow[ox*oc:(ox+1)*oc], n, oy, ox)
+		}
+		ix0 := oxLo*g.SW - g.PadL
+		c.dw.Fn(x[((n*g.H+iy0)*g.W+ix0)*g.C:], c.wd, c.biasAdj, yrow[oxLo*oc:oxHi*oc], dwRowS8{
+			C: g.C, N: oxHi - oxLo, PixStep: g.SW * g.C, TapY: g.DH * g.W * g.C, TapX: g.DW * g.C,
+			KH: g.KH, KW: g.KW,
+		}, c.rq)
+		for ox := oxHi; ox < g.OW; ox++ {
+			c.dwPixel(x, yrow[ox*oc:(ox+1)*oc], n, oy, ox)
+		}
+	}
+}
+
+// dwS8Block is the channel block of the depthwise kernels' int32
+// accumulators (a stack array).
+const dwS8Block = 64
+
+// dwPixel computes one output pixel of a depthwise convolution with any
+// multiplier, skipping taps in the padding: acc = bias + Σ (x − xZero)·w'.
+func (c *ConvS8) dwPixel(x, yp []int8, n, oy, ox int) {
+	g := &c.g
+	mult := g.OC / g.C
+	var acc [dwS8Block]int32
+	for o0 := 0; o0 < len(yp); o0 += dwS8Block {
+		ob := min(dwS8Block, len(yp)-o0)
+		a := acc[:ob]
+		copy(a, c.bias[o0:o0+ob])
+		for ky := 0; ky < g.KH; ky++ {
+			iy := oy*g.SH - g.PadT + ky*g.DH
+			if iy < 0 || iy >= g.H {
+				continue
+			}
+			for kx := 0; kx < g.KW; kx++ {
+				ix := ox*g.SW - g.PadL + kx*g.DW
+				if ix < 0 || ix >= g.W {
+					continue
+				}
+				xs := x[((n*g.H+iy)*g.W+ix)*g.C:][:g.C]
+				ws := c.wd[(ky*g.KW+kx)*g.OC+o0:][:ob]
+				if mult == 1 {
+					xs = xs[o0:][:ob]
+					for i, xv := range xs {
+						a[i] += (int32(xv) - c.xZero) * ws[i]
+					}
+				} else {
+					for i := range a {
+						a[i] += (int32(xs[(o0+i)/mult]) - c.xZero) * ws[i]
+					}
+				}
+			}
+		}
+		c.rq.apply(a, o0, yp[o0:])
+	}
+}

@@ -1,0 +1,148 @@
+package kernels
+
+import (
+	"fmt"
+	"strconv"
+	"unsafe"
+)
+
+// gemmS8Impl is one int8 GEMM micro-kernel with fused requantization. Fn
+// computes rows [0, mr) (mr <= MR) of a strip against np column panels of
+// packed B and writes the requantized int8 results:
+//
+//	acc[i][j] = Σ_{k<kc} a[i*lda+k] · B[k][p*NR+j]        (exact int32)
+//	y[i*ldy + p*NR + j] = ep.requant(acc[i][j] + ep.bias[p*NR+j])   (j < ep.n − p*NR)
+//
+// Packed B is built by packGemmS8B with the impl's PackWord: panel p is kc
+// int64 words, word k holding the NR weights of row k. The sums are exact,
+// so every impl, tile split and part split gives the same bits.
+type gemmS8Impl struct {
+	Name      string
+	Available func() bool // can run on this machine
+	Fast      func() bool // is the preferred choice on this machine
+	MR, NR    int
+	// MaxKBlock is the longest run of k the packed lanes can sum without
+	// overflow for weights within [-128, 127] (int8) and within [-255, 255]
+	// (weights with a non-zero zero point subtracted at pack time);
+	// 0 means unlimited.
+	MaxKBlock, MaxKBlockWide int
+	PackWord                 func(w []int32) int64 // NR weights → one word
+	Fn                       func(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi)
+}
+
+// gemmS8Epi is the epilogue of a GEMM call: per-column corrected bias and
+// requantization, fixed at pack time.
+type gemmS8Epi struct {
+	bias []int32      // len n: bias − xZero·Σ_k w'[k][j] (w' = w − wZero)
+	rq   *requantPlan // output channels c0 … c0+n−1
+	c0   int
+	n    int // valid columns
+	kblk int // k block for the packed lanes (0: all of kc)
+}
+
+// tile adds the bias to an MR×NR tile of sums (row stride nr), requantizes
+// rows [0, mr) of panel p and stores them.
+func (ep *gemmS8Epi) tile(acc []int32, nr, mr, p int, y []int8, ldy int) {
+	j0 := p * nr
+	nj := min(nr, ep.n-j0)
+	bias := ep.bias[j0 : j0+nj]
+	for i := 0; i < mr; i++ {
+		row := acc[i*nr : i*nr+nj]
+		for j, b := range bias {
+			row[j] += b
+		}
+		ep.rq.apply(row, ep.c0+j0, y[i*ldy+j0:])
+	}
+}
+
+// gemmS8Impls is the registration list of int8 GEMM micro-kernels, best
+// first. Dispatch takes the first available entry that is Fast (else the
+// first available); tests and benchmarks loop over all available entries.
+var gemmS8Impls = []gemmS8Impl{
+	{Name: "gemmS8_4x3_swar", Available: always, Fast: is64bit, MR: 4, NR: 3,
+		MaxKBlock: 63, MaxKBlockWide: 32, PackWord: packWordSwar21, Fn: gemmS8_4x3_swar},
+	{Name: "gemmS8_4x2_go", Available: always, Fast: always, MR: 4, NR: 2,
+		PackWord: packWord2x32, Fn: gemmS8_4x2_go},
+}
+
+func is64bit() bool { return strconv.IntSize == 64 }
+
+// gemmS8Best returns the dispatch choice.
+func gemmS8Best() *gemmS8Impl {
+	var first *gemmS8Impl
+	for i := range gemmS8Impls {
+		im := &gemmS8Impls[i]
+		if !im.Available() {
+			continue
+		}
+		if im.Fast() {
+			return im
+		}
+		if first == nil {
+			first = im
+		}
+	}
+	if first == nil {
+		panic("kernels: no int8 GEMM kernel available")
+	}
+	return first
+}
+
+// kBlock is the k block to use for packed weights whose magnitude may
+// exceed 128 (wide).
+func (im *gemmS8Impl) kBlock(wide bool) int {
+	if wide {
+		return im.MaxKBlockWide
+	}
+	return im.MaxKBlock
+}
+
+// gemmS8PackedLen is the number of words of B [k][n] packed for nr columns.
+func gemmS8PackedLen(k, n, nr int) int { return (n + nr - 1) / nr * k }
+
+// packGemmS8B packs B [k][n] into panels of nr columns, one word per row of
+// a panel (columns past n are zero). Element (kk, j) is read as
+// b[kk*rs+j*cs] minus the column's weight zero point wz(j).
+func packGemmS8B(im *gemmS8Impl, k, n int, b []int8, rs, cs int, wz func(j int) int32, dst []int64) {
+	nr := im.NR
+	w := make([]int32, nr)
+	for p := 0; p*nr < n; p++ {
+		panel := dst[p*k : (p+1)*k]
+		for kk := 0; kk < k; kk++ {
+			for jj := 0; jj < nr; jj++ {
+				j := p*nr + jj
+				w[jj] = 0
+				if j < n {
+					w[jj] = int32(b[kk*rs+j*cs]) - wz(j)
+				}
+			}
+			panel[kk] = im.PackWord(w)
+		}
+	}
+}
+
+// gemmS8Run computes rows [0, m) of y = requant(A·B + bias): A is read in
+// place (row i at a[i*lda:], kc columns), B packed for im, y row i at
+// y[i*ldy:]. Strips of MR rows go to the micro-kernel, the last one with
+// mr < MR.
+func gemmS8Run(im *gemmS8Impl, m, k int, a []int8, lda int, bp []int64, y []int8, ldy int, ep *gemmS8Epi) {
+	np := (ep.n + im.NR - 1) / im.NR
+	for i := 0; i < m; i += im.MR {
+		im.Fn(min(im.MR, m-i), k, np, a[i*lda:], lda, bp, y[i*ldy:], ldy, ep)
+	}
+}
+
+// scratchInt8 views scratch bytes as int8 (same size and alignment).
+func scratchInt8(b []byte) []int8 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(b))), len(b))
+}
+
+// checkPart panics on an invalid part of parts.
+func checkPart(what string, part, parts int) {
+	if parts <= 0 || part < 0 || part >= parts {
+		panic(fmt.Sprintf("kernels: %s part %d of %d", what, part, parts))
+	}
+}
