@@ -162,8 +162,9 @@ type Quant struct {
 	Axis      int
 }
 
-// PerTensor reports whether q has a single scale and zero point.
-func (q *Quant) PerTensor() bool { return len(q.Scale) == 1 }
+// PerTensor reports whether q has a single scale and zero point (true for
+// nil: no parameters along any axis).
+func (q *Quant) PerTensor() bool { return q == nil || len(q.Scale) == 1 }
 
 // Equal reports whether q and r describe the same quantization.
 func (q *Quant) Equal(r *Quant) bool {

@@ -107,11 +107,8 @@ func Import(b []byte, opts *Options) (*Model, error) {
 	im := &importer{g: &graph.Graph{QuantStyle: graph.QuantONNX}, values: map[string]value{}, opset: pm.Opset(""), opts: opts,
 		twin: map[int]value{}, shifted: map[int]bool{}, users: map[string][]*onnxpb.Node{},
 		isGraphOutput: map[string]bool{}, done: map[*onnxpb.Node]bool{}}
-	for _, o := range pm.OpsetImports {
-		if o.Domain != "" && o.Domain != "ai.onnx" && o.Domain != "ai.onnx.ml" && o.Domain != "com.microsoft" {
-			return nil, fmt.Errorf("onnx: opset domain %q: %w", o.Domain, ErrUnsupported)
-		}
-	}
+	// Other opset domains may be imported; a node that uses one of them is
+	// reported when it is converted.
 	if im.opset == 0 {
 		im.opset = 1
 	}
@@ -566,47 +563,65 @@ func (im *importer) emitDeclared(op graph.OpKind, p graph.Params, inputs []int, 
 
 // absorbInputTransposes gives a graph input the layout its consumers want
 // when all of them transpose it the same way (an NCHW image input feeding
-// convolutions): the input becomes NHWC and the transposes disappear.
+// convolutions): the input becomes NHWC and the transposes disappear. An
+// elementwise op in between (the QuantizeLinear of a quantized model) is
+// looked through: it then works in the new layout.
 func (im *importer) absorbInputTransposes(res *Model) {
 	g := im.g
 	cons := g.Consumers()
 	for ii := range res.Inputs {
 		io := &res.Inputs[ii]
+		if g.IsOutput(io.ID) {
+			continue
+		}
+		chain := []int{io.ID} // tensors whose layout changes
 		users := cons[io.ID]
-		if len(users) == 0 || g.IsOutput(io.ID) {
-			continue
-		}
-		var perm []int
-		ok := true
-		for _, ni := range users {
-			n := &g.Nodes[ni]
-			if n.Op != graph.OpTranspose {
-				ok = false
-				break
-			}
-			p := n.Params.(*graph.TransposeParams).Perm
-			if perm == nil {
-				perm = p
-			} else if fmt.Sprint(perm) != fmt.Sprint(p) {
-				ok = false
-				break
+		if len(users) == 1 {
+			n := &g.Nodes[users[0]]
+			if ew := n.Op == graph.OpQuantize || n.Op == graph.OpUnary; ew && g.Tensors[n.Outputs[0]].Quant.PerTensor() && !g.IsOutput(n.Outputs[0]) {
+				chain = append(chain, n.Outputs[0])
+				users = cons[n.Outputs[0]]
 			}
 		}
-		if !ok {
+		perm := transposesOf(g, users)
+		if perm == nil {
 			continue
 		}
-		shape := make([]int, len(perm))
-		for i, a := range perm {
-			shape[i] = io.Shape[a]
+		for _, id := range chain {
+			t := &g.Tensors[id]
+			shape := make([]int, len(perm))
+			for i, a := range perm {
+				shape[i] = t.Shape[a]
+			}
+			t.Shape = shape
 		}
-		g.Tensors[io.ID].Shape = shape
 		io.Perm = append([]int(nil), perm...)
+		last := chain[len(chain)-1]
 		for _, ni := range users {
 			old := g.Nodes[ni].Outputs[0]
-			replaceUses(g, old, io.ID)
+			replaceUses(g, old, last)
 			g.Nodes[ni].Outputs[0] = -1 // dead; removed below
 		}
 	}
+}
+
+// transposesOf returns the common permutation if every node in users is a
+// Transpose with the same one, else nil.
+func transposesOf(g *graph.Graph, users []int) []int {
+	var perm []int
+	for _, ni := range users {
+		n := &g.Nodes[ni]
+		if n.Op != graph.OpTranspose {
+			return nil
+		}
+		p := n.Params.(*graph.TransposeParams).Perm
+		if perm == nil {
+			perm = p
+		} else if fmt.Sprint(perm) != fmt.Sprint(p) {
+			return nil
+		}
+	}
+	return perm
 }
 
 func replaceUses(g *graph.Graph, old, new int) {
