@@ -7,11 +7,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
 	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -51,13 +55,14 @@ func splitmixInput(seed uint64, k int, n int) []float32 {
 	return out
 }
 
-// TestAgreementWithORT runs every float model in ../shared/models/onnx on
-// ONNX Runtime's random inputs and compares with ORT's outputs (made by
-// testdata/ort/gen.sh): max |ocellus − ORT| ≤ 1e-4 · max |ORT|.
+// TestAgreementWithORT runs every model in ../shared/models/onnx on ONNX
+// Runtime's random inputs and compares with ORT's outputs (made by
+// testdata/ort/gen.sh): float models within max |ocellus − ORT| ≤
+// 1e-4 · max |ORT|, quantized ones within one output quantum.
 func TestAgreementWithORT(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/ort/*/summary.json")
-	if err != nil || len(dirs) < 7 {
-		t.Fatalf("expected 7 ORT fixtures under testdata/ort, found %d (%v)", len(dirs), err)
+	if err != nil || len(dirs) < 8 {
+		t.Fatalf("expected 8 ORT fixtures under testdata/ort, found %d (%v)", len(dirs), err)
 	}
 	for _, sf := range dirs {
 		dir := filepath.Dir(sf)
@@ -111,6 +116,13 @@ func TestAgreementWithORT(t *testing.T) {
 					maxAbs = math.Max(maxAbs, math.Abs(float64(want.F32[j])))
 					maxDiff = math.Max(maxDiff, math.Abs(float64(got[j])-float64(want.F32[j])))
 				}
+				if q := outputQuantum(m, i); q > 0 {
+					t.Logf("output %s: max|diff| %.4g = %.2f quanta (quantum %.4g)", o.Name, maxDiff, maxDiff/q, q)
+					if maxDiff > q*1.0001 {
+						t.Errorf("output %s: max|ocellus-ORT| = %.4g, more than one quantum %.4g", o.Name, maxDiff, q)
+					}
+					continue
+				}
 				rel := maxDiff / maxAbs
 				t.Logf("output %s: max|diff| %.3g, max|ORT| %.3g, ratio %.2e", o.Name, maxDiff, maxAbs, rel)
 				if !(rel <= 1e-4) {
@@ -119,4 +131,75 @@ func TestAgreementWithORT(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outputQuantum is the quantization step of output i when the model
+// computes it by dequantizing a quantized tensor, else 0.
+func outputQuantum(m *nn.Model, i int) float64 {
+	g := m.Graph()
+	id := g.Outputs[i]
+	for _, n := range g.Nodes {
+		if len(n.Outputs) > 0 && n.Outputs[0] == id && n.Op == graph.OpDequantize {
+			if q := g.Tensors[n.Inputs[0]].Quant; q != nil && q.PerTensor() {
+				return float64(q.Scale[0])
+			}
+		}
+	}
+	return 0
+}
+
+// TestInt8Top1MatchesORT classifies every sample image and every
+// hymenoptera val image with mobilenetv2-12-int8.onnx and compares the
+// top-1 class with ONNX Runtime's on the same preprocessed input
+// (testdata/ort/gen/main.go made the list).
+func TestInt8Top1MatchesORT(t *testing.T) {
+	b, err := os.ReadFile("testdata/ort/mobilenetv2-12-int8/top1.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.Load(fixture.Path(t, "models", "onnx", "mobilenetv2-12-int8.onnx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.NewSession()
+	defer s.Close()
+	spec := preprocess.DefaultSpec()
+	spec.Layout = preprocess.NHWC // the model runs NHWC inside
+	pre, err := preprocess.NewPreprocessor(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, agree := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		img, err := preprocess.DecodeFile(fixture.Path(t, f[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre.Run(img, s.Input(0).F32)
+		out := s.RunInPlace()[0].F32
+		best := 0
+		for i, v := range out {
+			if v > out[best] {
+				best = i
+			}
+		}
+		n++
+		ok := false
+		for _, w := range strings.Split(f[1], ",") {
+			ok = ok || w == strconv.Itoa(best)
+		}
+		if ok {
+			agree++
+		} else {
+			t.Errorf("%s: top-1 %d (%.4f), ORT %s (%s)", f[0], best, out[best], f[1], f[2])
+		}
+	}
+	if n < 160 {
+		t.Fatalf("only %d images listed", n)
+	}
+	t.Logf("top-1 identical to ORT on %d of %d images", agree, n)
 }

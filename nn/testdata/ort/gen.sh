@@ -9,7 +9,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 shared="${OCELLUS_SHARED:-$here/../../../../shared}"
 eval "$(PEER_CACHE=${PEER_CACHE:-/tmp/ort-peer} "$shared/peer/setup.sh")"
 for m in mnist-8 mobilenetv2-1.0-imagenet-dequant st_mobilenet_v2_0.35_128_flowers \
-  st_mobilenet_v2_0.5_128_person efficientnet_b0_random mobilenet_v3_small_random mobilenet_v2_random; do
+  st_mobilenet_v2_0.5_128_person efficientnet_b0_random mobilenet_v3_small_random mobilenet_v2_random \
+  mobilenetv2-12-int8; do
   tmp="$(mktemp -d)"
   "$ORTRUN" -model "$shared/models/onnx/$m.onnx" -random-seed 1 -iters 5 -warmup 1 -out "$tmp" >/dev/null
   mkdir -p "$here/$m"
