@@ -28,6 +28,9 @@ type gemmS8Impl struct {
 	MaxKBlock, MaxKBlockWide int
 	PackWord                 func(w []int32) int64 // NR weights → one word
 	Fn                       func(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi)
+	// Gemv computes one row x against panels [p0, p1): y[j] = requant(Σ_k
+	// x[k]·B[k][j] + ep.bias[j]) for the columns of those panels.
+	Gemv func(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi)
 }
 
 // gemmS8Epi is the epilogue of a GEMM call: per-column corrected bias and
@@ -60,9 +63,9 @@ func (ep *gemmS8Epi) tile(acc []int32, nr, mr, p int, y []int8, ldy int) {
 // first available); tests and benchmarks loop over all available entries.
 var gemmS8Impls = []gemmS8Impl{
 	{Name: "gemmS8_4x3_swar", Available: always, Fast: is64bit, MR: 4, NR: 3,
-		MaxKBlock: 63, MaxKBlockWide: 32, PackWord: packWordSwar21, Fn: gemmS8_4x3_swar},
+		MaxKBlock: 63, MaxKBlockWide: 32, PackWord: packWordSwar21, Fn: gemmS8_4x3_swar, Gemv: gemvS8_swar},
 	{Name: "gemmS8_4x2_go", Available: always, Fast: always, MR: 4, NR: 2,
-		PackWord: packWord2x32, Fn: gemmS8_4x2_go},
+		PackWord: packWord2x32, Fn: gemmS8_4x2_go, Gemv: gemvS8_2x32},
 }
 
 func is64bit() bool { return strconv.IntSize == 64 }

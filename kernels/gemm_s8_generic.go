@@ -127,3 +127,101 @@ func gemmS8_4x2_go(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy i
 		ep.tile(acc[:], 2, mr, p, y, ldy)
 	}
 }
+
+// gemvS8_swar is the one-row SWAR kernel: four panels (twelve columns) per
+// pass over x.
+func gemvS8_swar(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
+	x = x[:kc]
+	kblk := ep.kblk
+	var acc [12]int32
+	p := p0
+	for ; p+4 <= p1; p += 4 {
+		b0 := b[p*kc:][:kc]
+		b1 := b[(p+1)*kc:][:kc]
+		b2 := b[(p+2)*kc:][:kc]
+		b3 := b[(p+3)*kc:][:kc]
+		acc = [12]int32{}
+		for k0 := 0; k0 < kc; k0 += kblk {
+			kb := min(kblk, kc-k0)
+			xs := x[k0:][:kb]
+			w0, w1, w2, w3 := b0[k0:][:kb], b1[k0:][:kb], b2[k0:][:kb], b3[k0:][:kb]
+			var c0, c1, c2, c3 int64
+			for k, xv := range xs {
+				v := int64(xv)
+				c0 += v * w0[k]
+				c1 += v * w1[k]
+				c2 += v * w2[k]
+				c3 += v * w3[k]
+			}
+			for q, c := range [4]int64{c0, c1, c2, c3} {
+				l0, l1, l2 := unpackSwar21(c)
+				acc[3*q] += l0
+				acc[3*q+1] += l1
+				acc[3*q+2] += l2
+			}
+		}
+		for q := 0; q < 4; q++ {
+			ep.tile(acc[3*q:3*q+3], 3, 1, p+q, y, 0)
+		}
+	}
+	for ; p < p1; p++ {
+		bp := b[p*kc:][:kc]
+		var a3 [3]int32
+		for k0 := 0; k0 < kc; k0 += kblk {
+			kb := min(kblk, kc-k0)
+			xs := x[k0:][:kb]
+			w := bp[k0:][:kb]
+			var c int64
+			for k, xv := range xs {
+				c += int64(xv) * w[k]
+			}
+			l0, l1, l2 := unpackSwar21(c)
+			a3[0] += l0
+			a3[1] += l1
+			a3[2] += l2
+		}
+		ep.tile(a3[:], 3, 1, p, y, 0)
+	}
+}
+
+// gemvS8_2x32 is the one-row plain kernel: four panels (eight columns) per
+// pass over x.
+func gemvS8_2x32(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
+	x = x[:kc]
+	var acc [8]int32
+	p := p0
+	for ; p+4 <= p1; p += 4 {
+		b0 := b[p*kc:][:kc]
+		b1 := b[(p+1)*kc:][:kc]
+		b2 := b[(p+2)*kc:][:kc]
+		b3 := b[(p+3)*kc:][:kc]
+		var c0, c1, c2, c3, c4, c5, c6, c7 int32
+		for k, xv := range x {
+			v := int32(xv)
+			w0, w1, w2, w3 := b0[k], b1[k], b2[k], b3[k]
+			c0 += v * int32(w0)
+			c1 += v * int32(w0>>32)
+			c2 += v * int32(w1)
+			c3 += v * int32(w1>>32)
+			c4 += v * int32(w2)
+			c5 += v * int32(w2>>32)
+			c6 += v * int32(w3)
+			c7 += v * int32(w3>>32)
+		}
+		acc = [8]int32{c0, c1, c2, c3, c4, c5, c6, c7}
+		for q := 0; q < 4; q++ {
+			ep.tile(acc[2*q:2*q+2], 2, 1, p+q, y, 0)
+		}
+	}
+	for ; p < p1; p++ {
+		bp := b[p*kc:][:kc]
+		var c0, c1 int32
+		for k, xv := range x {
+			w := bp[k]
+			c0 += int32(xv) * int32(w)
+			c1 += int32(xv) * int32(w>>32)
+		}
+		a2 := [2]int32{c0, c1}
+		ep.tile(a2[:], 2, 1, p, y, 0)
+	}
+}

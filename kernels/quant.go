@@ -266,13 +266,51 @@ func MultiplyByQuantizedMultiplier(x, mult int32, shift int) int32 {
 	return roundingDivideByPOT(SaturatingRoundingDoublingHighMul(x<<left, mult), uint8(right))
 }
 
+// requant1 is a per-tensor Requant in a value (no allocation).
+type requant1 struct {
+	mode           RequantMode
+	mult           int32
+	lshift, rshift uint8
+	scale          float32
+	zp, min, max   int32
+	lo, hi         float32
+}
+
+func newRequant1(what string, r *Requant) requant1 {
+	if err := r.Check(1); err != nil {
+		panic(what + ": " + err.Error())
+	}
+	q := requant1{mode: r.Mode, zp: r.ZeroPoint, min: r.Min, max: r.Max,
+		lo: float32(r.Min - r.ZeroPoint), hi: float32(r.Max - r.ZeroPoint)}
+	if r.Mode == RequantFloat {
+		q.scale = r.Scale[0]
+	} else {
+		q.mult = r.Mult[0]
+		q.lshift = uint8(max(r.Shift[0], 0))
+		q.rshift = uint8(max(-r.Shift[0], 0))
+	}
+	return q
+}
+
+// raw is the requantized value before the zero point and the clamp (fixed
+// point) or clamped and without the zero point (float).
+func (q *requant1) one(acc int32) int8 {
+	if q.mode == RequantFloat {
+		return int8(requantFloat(acc, q.scale, q.lo, q.hi) + q.zp)
+	}
+	v := requantFixed(acc, q.mult, q.lshift, q.rshift) + q.zp
+	return int8(min(max(v, q.min), q.max))
+}
+
 // RequantizeS8 rescales int8 values to another int8 quantization:
 //
 //	y[i] = requant(x[i] − xZero)    // rq per tensor: one Mult/Shift or Scale
 //
 // This is TFLite's QUANTIZE from int8 to int8 (RequantFixedPoint, with the
-// multiplier of xScale/yScale) or a folded DequantizeLinear→QuantizeLinear
-// pair computed with one rounding (RequantFloat). y may be x.
+// multiplier of xScale/yScale) or a requantization with one float rounding
+// (RequantFloat). A DequantizeLinear→QuantizeLinear pair as ONNX Runtime
+// runs it rounds twice: build a table for LUTS8 instead (nn/quant). y may
+// be x.
 func RequantizeS8(x []int8, xZero int32, y []int8, rq Requant) {
 	if len(y) < len(x) {
 		panic(fmt.Sprintf("kernels: RequantizeS8 y len %d < x len %d", len(y), len(x)))
@@ -280,9 +318,9 @@ func RequantizeS8(x []int8, xZero int32, y []int8, rq Requant) {
 	if xZero < -128 || xZero > 127 {
 		panic(fmt.Sprintf("kernels: RequantizeS8 input zero point %d outside [-128, 127]", xZero))
 	}
-	p := newRequantPlan("kernels: RequantizeS8", &rq, 1)
+	q := newRequant1("kernels: RequantizeS8", &rq)
 	for i, v := range x {
-		y[i] = p.one(int32(v)-xZero, 0)
+		y[i] = q.one(int32(v) - xZero)
 	}
 }
 
