@@ -160,6 +160,11 @@ type Quant struct {
 	Scale     []float32
 	ZeroPoint []int32
 	Axis      int
+	// Shifted marks an int8 tensor holding a source model's uint8 values
+	// minus 128 (zero points moved likewise). The numbers are the same;
+	// kernels whose rounding depends on the source domain (TFLite average
+	// pooling, ONNX Runtime's QLinearAdd) need to know.
+	Shifted bool
 }
 
 // PerTensor reports whether q has a single scale and zero point (true for
@@ -171,7 +176,7 @@ func (q *Quant) Equal(r *Quant) bool {
 	if q == nil || r == nil {
 		return q == r
 	}
-	if len(q.Scale) != len(r.Scale) || len(q.ZeroPoint) != len(r.ZeroPoint) || q.Axis != r.Axis && !q.PerTensor() {
+	if len(q.Scale) != len(r.Scale) || len(q.ZeroPoint) != len(r.ZeroPoint) || q.Axis != r.Axis && !q.PerTensor() || q.Shifted != r.Shifted {
 		return false
 	}
 	for i := range q.Scale {

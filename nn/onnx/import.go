@@ -211,7 +211,7 @@ func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
 		if im.shifted[id] {
 			// An ONNX uint8 output held as int8: shift back.
 			q := im.g.Tensors[id].Quant
-			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis}
+			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis} // uint8 space
 			ids, err := im.emitDeclared(graph.OpQuantize, nil, []int{id}, []graph.Tensor{{Name: vi.Name, DType: tensor.Uint8, Quant: uq}})
 			if err != nil {
 				return fmt.Errorf("onnx: output %q: %w", vi.Name, err)

@@ -64,6 +64,7 @@ func quantFrom(scale, zp *tensor.Tensor, axis int) (*graph.Quant, bool, error) {
 	if len(q.Scale) == 1 {
 		q.Axis = 0
 	}
+	q.Shifted = u8
 	return q, u8, nil
 }
 
@@ -123,7 +124,7 @@ func (im *importer) asQuant(v value, q *graph.Quant, u8 bool) (value, error) {
 	case t.DType == tensor.Uint8 && t.Quant == nil && u8:
 		// A uint8 graph input: label it, then shift to int8 space.
 		uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis}
-		t.Quant = uq
+		t.Quant = uq // uint8 space: not shifted
 		ids, err := im.emitDeclared(graph.OpQuantize, nil, []int{v.id}, []graph.Tensor{{DType: tensor.Int8, Quant: q}})
 		if err != nil {
 			return value{}, err

@@ -106,7 +106,7 @@ func Import(b []byte) (*Model, error) {
 		if dt == tensor.Uint8 && q != nil {
 			// Work in int8: label the input, then shift it.
 			im.g.Tensors[id].Quant = q
-			sq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis}
+			sq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis, Shifted: true}
 			out, err := im.emit(graph.OpQuantize, nil, []int{id}, graph.Tensor{DType: tensor.Int8, Quant: sq})
 			if err != nil {
 				return nil, fmt.Errorf("tflite: input %q: %w", t.Name, err)
@@ -144,7 +144,7 @@ func Import(b []byte) (*Model, error) {
 		t := &im.sg.Tensors[ti]
 		if im.shifted[id] {
 			q := im.g.Tensors[id].Quant
-			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis}
+			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis} // uint8 space
 			if id, err = im.emit(graph.OpQuantize, nil, []int{id}, graph.Tensor{Name: t.Name, DType: tensor.Uint8, Quant: uq}); err != nil {
 				return nil, fmt.Errorf("tflite: output %q: %w", t.Name, err)
 			}
@@ -284,7 +284,7 @@ func (im *importer) tensor(i int32) (int, error) {
 		for k, v := range c.U8 {
 			s.I8[k] = int8(int32(v) - 128)
 		}
-		c, q = s, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis}
+		c, q = s, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis, Shifted: true}
 		shifted = true
 	}
 	id := im.g.AddConst(t.Name, c)
@@ -306,7 +306,7 @@ func (im *importer) outDecl(i int32) (graph.Tensor, bool, error) {
 	}
 	shifted := false
 	if dt == tensor.Uint8 && q != nil {
-		dt, q, shifted = tensor.Int8, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis}, true
+		dt, q, shifted = tensor.Int8, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis, Shifted: true}, true
 	}
 	return graph.Tensor{Name: t.Name, DType: dt, Quant: q}, shifted, nil
 }
