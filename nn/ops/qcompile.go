@@ -296,4 +296,3 @@ func (o *lutS8Op) ScratchLen() int { return 0 }
 func (o *lutS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.LUTS8(o.table, in[0].I8, out[0].I8)
 }
-
