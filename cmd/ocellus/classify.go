@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -94,10 +95,15 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 
 // classifier runs image classification with one session.
 type classifier struct {
-	sess    *nn.Session
-	pre     *preprocess.Preprocessor
-	classes int
-	probs   []float32
+	sess     *nn.Session
+	pre      *preprocess.Preprocessor
+	classes  int
+	probs    []float32
+	scores   []float32
+	real     []float32 // quantized inputs: the image before quantization
+	inScale  float32
+	inZero   int32
+	outQuant *graph.Quant // quantized outputs: dequantized for scores
 }
 
 func newClassifier(m *nn.Model, modelPath string, pp *preprocessFlags, threads int) (*classifier, error) {
@@ -105,8 +111,9 @@ func newClassifier(m *nn.Model, modelPath string, pp *preprocessFlags, threads i
 		return nil, fmt.Errorf("%s: classify needs a model with one input, this one has %d", modelPath, len(m.Inputs()))
 	}
 	in := m.Inputs()[0]
-	if in.DType != tensor.Float32 {
-		return nil, fmt.Errorf("%s: input %q is %v; classify feeds float32 images", modelPath, in.Name, in.DType)
+	quantized := in.Quant != nil && (in.DType == tensor.Uint8 || in.DType == tensor.Int8) && len(in.Quant.Scale) == 1
+	if in.DType != tensor.Float32 && !quantized {
+		return nil, fmt.Errorf("%s: input %q is %v; classify feeds float32 or quantized 8-bit images", modelPath, in.Name, in.DType)
 	}
 	spec, err := resolveSpec(in, modelPath, pp)
 	if err != nil {
@@ -129,14 +136,54 @@ func newClassifier(m *nn.Model, modelPath string, pp *preprocessFlags, threads i
 	if len(out) > 0 {
 		classes = out[len(out)-1]
 	}
-	return &classifier{sess: m.NewSessionWith(nn.SessionOptions{Threads: threads}), pre: pre, classes: classes, probs: make([]float32, classes)}, nil
+	c := &classifier{sess: m.NewSessionWith(nn.SessionOptions{Threads: threads}), pre: pre, classes: classes, probs: make([]float32, classes)}
+	if quantized {
+		// The preprocessed image holds real values; quantize them with the
+		// input's parameters.
+		c.real = make([]float32, spec.Len())
+		c.inScale, c.inZero = in.Quant.Scale[0], in.Quant.ZeroPoint[0]
+	}
+	c.outQuant = m.Outputs()[0].Quant
+	c.scores = make([]float32, classes)
+	return c, nil
 }
 
 func isNHWCPerm(p []int) bool { return len(p) == 4 && p[0] == 0 && p[1] == 2 && p[2] == 3 && p[3] == 1 }
 
 func (c *classifier) classify(img *preprocess.RGB8, k int, names []string) []scored {
-	c.pre.Run(img, c.sess.Input(0).F32)
-	scores := c.sess.RunInPlace()[0].F32[:c.classes]
+	in := c.sess.Input(0)
+	if c.real == nil {
+		c.pre.Run(img, in.F32)
+	} else {
+		c.pre.Run(img, c.real)
+		lo, hi := float64(-128), float64(127)
+		if in.DType == tensor.Uint8 {
+			lo, hi = 0, 255
+		}
+		for i, v := range c.real {
+			q := math.Max(lo, math.Min(hi, math.Round(float64(v/c.inScale))+float64(c.inZero)))
+			if in.DType == tensor.Uint8 {
+				in.U8[i] = uint8(q)
+			} else {
+				in.I8[i] = int8(q)
+			}
+		}
+	}
+	out := c.sess.RunInPlace()[0]
+	scores := c.scores
+	switch {
+	case out.DType == tensor.Float32:
+		copy(scores, out.F32)
+	case c.outQuant != nil:
+		s, z := c.outQuant.Scale[0], c.outQuant.ZeroPoint[0]
+		for i := range scores {
+			scores[i] = s * float32(int32(intAt(out, i))-z)
+		}
+	default:
+		for i := range scores {
+			scores[i] = float32(intAt(out, i))
+		}
+	}
 	toProbs(scores, c.probs)
 	idx := make([]int, len(scores))
 	for i := range idx {
@@ -154,6 +201,20 @@ func (c *classifier) classify(img *preprocess.RGB8, k int, names []string) []sco
 	return res
 }
 
+func intAt(t *tensor.Tensor, i int) int64 {
+	switch t.DType {
+	case tensor.Uint8:
+		return int64(t.U8[i])
+	case tensor.Int8:
+		return int64(t.I8[i])
+	case tensor.Int32:
+		return int64(t.I32[i])
+	case tensor.Int64:
+		return t.I64[i]
+	}
+	return 0
+}
+
 // toProbs writes probabilities: the scores themselves if they already are
 // a distribution (a softmax inside the model), else their softmax.
 func toProbs(scores, probs []float32) {
@@ -164,7 +225,7 @@ func toProbs(scores, probs []float32) {
 		}
 		sum += float64(v)
 	}
-	if ok && math.Abs(sum-1) < 1e-3 {
+	if ok && math.Abs(sum-1) < 0.05 { // quantized probabilities sum to 1 within their quanta
 		copy(probs, scores)
 		return
 	}
@@ -268,7 +329,20 @@ func specFromInput(in nn.IOSpec) (preprocess.Spec, error) {
 	default:
 		return spec, fmt.Errorf("input %q has shape %v: no axis of 1 or 3 channels", in.Name, s)
 	}
-	if spec.Channels == 1 {
+	switch {
+	case in.Quant != nil && len(in.Quant.Scale) == 1:
+		// A quantized image input: by default the model gets the pixels
+		// themselves, as TFLite classifiers expect (uint8: q = pixel; int8:
+		// q = pixel − 128), i.e. real = scale·(pixel − zero point), with
+		// the zero point of uint8 space.
+		z := float32(in.Quant.ZeroPoint[0])
+		if in.DType == tensor.Int8 {
+			z += 128
+		}
+		s := in.Quant.Scale[0]
+		spec.Scale, spec.Offset = s, -z*s
+		spec.Mean, spec.Std = [3]float32{}, [3]float32{1, 1, 1}
+	case spec.Channels == 1:
 		if err := spec.SetNorm("unit"); err != nil {
 			return spec, err
 		}

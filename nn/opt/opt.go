@@ -42,6 +42,8 @@ func clone(g *graph.Graph) *graph.Graph {
 		Tensors: append([]graph.Tensor(nil), g.Tensors...),
 		Inputs:  append([]int(nil), g.Inputs...),
 		Outputs: append([]int(nil), g.Outputs...),
+
+		QuantStyle: g.QuantStyle,
 	}
 	for _, n := range g.Nodes {
 		n.Inputs = append([]int(nil), n.Inputs...)
