@@ -48,7 +48,7 @@ func fixedClock() func() time.Time {
 func testRGBA(seed uint64, w, h int) *image.RGBA {
 	r := rand.New(rand.NewPCG(seed, 7))
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	c0 := color.RGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
+	c0 := color.RGBA{uint8(r.IntN(128)), uint8(r.IntN(128)), uint8(r.IntN(128)), 255}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			img.SetRGBA(x, y, color.RGBA{c0.R + uint8(x*3), c0.G + uint8(y*5), c0.B + uint8((x+y)*2), 255})

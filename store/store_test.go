@@ -117,6 +117,7 @@ func TestInitialMmapSize(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(2 * time.Minute): // a deadlock guard, not a timing assertion
+		close(release)
 		t.Fatal("writer blocked by an open read transaction")
 	}
 	close(release)
