@@ -11,7 +11,7 @@ import (
 var benchModels = []string{
 	"mobilenet_v2_random.onnx", "efficientnet_b0_random.onnx", "mobilenet_v3_small_random.onnx",
 	"mobilenetv2-1.0-imagenet-dequant.onnx", "st_mobilenet_v2_0.35_128_flowers.onnx",
-	"st_mobilenet_v2_0.5_128_person.onnx", "mnist-8.onnx",
+	"st_mobilenet_v2_0.5_128_person.onnx", "mnist-8.onnx", "mobilenetv2-12-int8.onnx",
 }
 
 // BenchmarkSession measures one inference (ms/op) per shared model, in

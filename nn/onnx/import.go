@@ -105,7 +105,7 @@ func Import(b []byte, opts *Options) (*Model, error) {
 		return nil, fmt.Errorf("onnx: model has no graph: %w", ErrInvalid)
 	}
 	im := &importer{g: &graph.Graph{QuantStyle: graph.QuantONNX}, values: map[string]value{}, opset: pm.Opset(""), opts: opts,
-		twin: map[int]value{}, shifted: map[int]bool{}, users: map[string][]*onnxpb.Node{},
+		twin: map[int]value{}, users: map[string][]*onnxpb.Node{},
 		isGraphOutput: map[string]bool{}, done: map[*onnxpb.Node]bool{}}
 	// Other opset domains may be imported; a node that uses one of them is
 	// reported when it is converted.
@@ -142,7 +142,6 @@ type importer struct {
 
 	// Quantized models (see quant.go).
 	twin          map[int]value // float tensor made by DequantizeLinear → its quantized source
-	shifted       map[int]bool  // int8 tensor holding an ONNX uint8 value (q−128)
 	users         map[string][]*onnxpb.Node
 	isGraphOutput map[string]bool
 	done          map[*onnxpb.Node]bool // QuantizeLinear nodes already folded into their producer
@@ -208,7 +207,7 @@ func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
 		if err != nil {
 			return fmt.Errorf("onnx: output %q: %w", vi.Name, err)
 		}
-		if im.shifted[id] {
+		if im.isShifted(id) {
 			// An ONNX uint8 output held as int8: shift back.
 			q := im.g.Tensors[id].Quant
 			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis} // uint8 space
@@ -511,10 +510,8 @@ func (im *importer) emitDeclared(op graph.OpKind, p graph.Params, inputs []int, 
 	name := im.newName()
 	n := graph.Node{Name: name, Op: op, Params: p, Inputs: inputs}
 	var srcQuant *graph.Quant
-	srcShifted := false
 	if quantPassthrough[op] && len(inputs) > 0 && inputs[0] >= 0 {
-		in0 := im.g.Tensors[inputs[0]]
-		srcQuant, srcShifted = in0.Quant, im.shifted[inputs[0]]
+		srcQuant = im.g.Tensors[inputs[0]].Quant
 		if op == graph.OpPool && p.(*graph.PoolParams).Kind != graph.MaxPool {
 			srcQuant = nil
 		}
@@ -527,9 +524,6 @@ func (im *importer) emitDeclared(op graph.OpKind, p graph.Params, inputs []int, 
 			t.Quant = srcQuant
 		}
 		n.Outputs = append(n.Outputs, im.g.AddTensor(t))
-		if i == 0 && srcQuant != nil {
-			im.shifted[n.Outputs[0]] = srcShifted
-		}
 	}
 	if err := ops.Infer(im.g, &n); err != nil {
 		return nil, err
@@ -637,6 +631,12 @@ func replaceUses(g *graph.Graph, old, new int) {
 			g.Outputs[i] = new
 		}
 	}
+}
+
+// isShifted reports whether tensor id holds an ONNX uint8 value as int8.
+func (im *importer) isShifted(id int) bool {
+	q := im.g.Tensors[id].Quant
+	return q != nil && q.Shifted && im.g.Tensors[id].DType == tensor.Int8
 }
 
 // ---- small utilities ----

@@ -14,7 +14,7 @@ import (
 // Inside the runtime every quantized activation is int8 with a per-tensor
 // zero point. An ONNX uint8 value q with zero point z is stored as the int8
 // value q−128 with zero point z−128 — the same real numbers — and the
-// importer remembers that it was uint8 (im.shifted) so raw constants that
+// quantization parameters say so (graph.Quant.Shifted) so raw constants that
 // meet it (Pad values, Clip bounds) and graph outputs are converted back.
 //
 // QOperator graphs (QLinearConv, QLinearMatMul, com.microsoft QLinearAdd …)
@@ -119,7 +119,6 @@ func (im *importer) asQuant(v value, q *graph.Quant, u8 bool) (value, error) {
 		}
 		id := im.g.AddConst(t.Name+"#q", c)
 		im.g.Tensors[id].Quant = q
-		im.shifted[id] = u8
 		return value{id: id}, nil
 	case t.DType == tensor.Uint8 && t.Quant == nil && u8:
 		// A uint8 graph input: label it, then shift to int8 space.
@@ -129,20 +128,18 @@ func (im *importer) asQuant(v value, q *graph.Quant, u8 bool) (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		im.shifted[ids[0]] = true
 		return value{id: ids[0], perm: v.perm}, nil
 	case t.DType == tensor.Int8 && t.Quant == nil && !u8:
 		t.Quant = q
 		return v, nil
-	case t.DType == tensor.Int8 && t.Quant != nil && im.shifted[v.id] == u8:
+	case t.DType == tensor.Int8 && t.Quant != nil && im.isShifted(v.id) == u8:
 		ids, err := im.emitDeclared(graph.OpReshape, nil, []int{v.id}, []graph.Tensor{{DType: tensor.Int8, Shape: t.Shape, Quant: q}})
 		if err != nil {
 			return value{}, err
 		}
-		im.shifted[ids[0]] = u8
 		return value{id: ids[0], perm: v.perm}, nil
 	}
-	return value{}, fmt.Errorf("value %q is %v (quantized %v, uint8 %v), expected %s: %w", t.Name, t.DType, t.Quant != nil, im.shifted[v.id], map[bool]string{true: "uint8", false: "int8"}[u8], ErrUnsupported)
+	return value{}, fmt.Errorf("value %q is %v (quantized %v, uint8 %v), expected %s: %w", t.Name, t.DType, t.Quant != nil, im.isShifted(v.id), map[bool]string{true: "uint8", false: "int8"}[u8], ErrUnsupported)
 }
 
 // quantAxis resolves the axis attribute of Quantize/DequantizeLinear: it
@@ -198,7 +195,7 @@ func (im *importer) quantizeLinear(n *onnxpb.Node) error {
 		return fmt.Errorf("input is %v, want float32: %w", im.dtype(x), ErrUnsupported)
 	}
 	pq := physQuant(q, x.perm)
-	if tw, ok := im.twin[x.id]; ok && im.g.Tensors[tw.id].Quant.Equal(pq) && im.shifted[tw.id] == u8 {
+	if tw, ok := im.twin[x.id]; ok && im.g.Tensors[tw.id].Quant.Equal(pq) && im.isShifted(tw.id) == u8 {
 		im.set(n, 0, tw) // Q(DQ(q)) with the same parameters is q
 		return nil
 	}
@@ -206,7 +203,6 @@ func (im *importer) quantizeLinear(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	im.shifted[ids[0]] = u8
 	im.set(n, 0, value{id: ids[0], perm: x.perm})
 	return nil
 }
@@ -306,7 +302,7 @@ func (im *importer) qlinearConv(n *onnxpb.Node) error {
 	if w, err = toInt8Space(w); err != nil {
 		return err
 	}
-	yq, yu8, err := im.qconst(n, 6, 0)
+	yq, _, err := im.qconst(n, 6, 0)
 	if err != nil {
 		return err
 	}
@@ -321,7 +317,6 @@ func (im *importer) qlinearConv(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	im.shifted[y.id] = yu8
 	im.set(n, 0, y)
 	return nil
 }
@@ -348,7 +343,7 @@ func (im *importer) qlinearMatMul(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	yq, yu8, err := im.qconst(n, 6, 0)
+	yq, _, err := im.qconst(n, 6, 0)
 	if err != nil {
 		return err
 	}
@@ -359,7 +354,6 @@ func (im *importer) qlinearMatMul(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	im.shifted[y.id] = yu8
 	im.set(n, 0, y)
 	return nil
 }
@@ -406,7 +400,7 @@ func (im *importer) qlinearBinary(n *onnxpb.Node, op kernels.BinOp) error {
 		}
 		vs = append(vs, v)
 	}
-	yq, yu8, err := im.qconst(n, 6, 0)
+	yq, _, err := im.qconst(n, 6, 0)
 	if err != nil {
 		return err
 	}
@@ -414,7 +408,6 @@ func (im *importer) qlinearBinary(n *onnxpb.Node, op kernels.BinOp) error {
 	if err != nil {
 		return err
 	}
-	im.shifted[y.id] = yu8
 	im.set(n, 0, y)
 	return nil
 }
@@ -450,7 +443,7 @@ func (im *importer) qlinearUnary(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	yq, yu8, err := im.qconst(n, 3, 0)
+	yq, _, err := im.qconst(n, 3, 0)
 	if err != nil {
 		return err
 	}
@@ -481,7 +474,6 @@ func (im *importer) qlinearUnary(n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	im.shifted[y.id] = yu8
 	im.set(n, 0, y)
 	return nil
 }
@@ -491,32 +483,27 @@ func (im *importer) qlinearUnary(n *onnxpb.Node) error {
 // qdqOutput returns the quantization of value name when all its consumers
 // are QuantizeLinear nodes with the same constant parameters; those nodes
 // are then marked done and will be given the quantized result.
-func (im *importer) qdqOutput(name string, perm []int) (*graph.Quant, bool, []*onnxpb.Node) {
+func (im *importer) qdqOutput(name string, perm []int) (*graph.Quant, []*onnxpb.Node) {
 	users := im.users[name]
 	if len(users) == 0 || im.isGraphOutput[name] {
-		return nil, false, nil
+		return nil, nil
 	}
 	var q *graph.Quant
-	var u8 bool
 	for _, u := range users {
 		if u.OpType != "QuantizeLinear" || u.Domain != "" && u.Domain != "ai.onnx" || len(u.Inputs) == 0 || u.Inputs[0] != name {
-			return nil, false, nil
+			return nil, nil
 		}
-		uq, uu8, err := im.qconst(u, 1, 0)
-		if err != nil || !uq.PerTensor() {
-			return nil, false, nil
+		uq, _, err := im.qconst(u, 1, 0)
+		if err != nil || !uq.PerTensor() || q != nil && !q.Equal(uq) {
+			return nil, nil
 		}
-		if q != nil && (!q.Equal(uq) || u8 != uu8) {
-			return nil, false, nil
-		}
-		q, u8 = uq, uu8
+		q = uq
 	}
-	return physQuant(q, perm), u8, users
+	return physQuant(q, perm), users
 }
 
 // finishQDQ gives the QuantizeLinear consumers the quantized result y.
-func (im *importer) finishQDQ(qs []*onnxpb.Node, y value, u8 bool) {
-	im.shifted[y.id] = u8
+func (im *importer) finishQDQ(qs []*onnxpb.Node, y value) {
 	for _, u := range qs {
 		im.done[u] = true
 		im.set(u, 0, y)
@@ -557,7 +544,7 @@ func (im *importer) qdqConv(n *onnxpb.Node, x, wv value) (bool, error) {
 		}
 		bias = im.g.Tensors[bt.id].Const
 	}
-	yq, u8, qs := im.qdqOutput(n.Outputs[0], channelsLast(len(im.logicalShape(x))))
+	yq, qs := im.qdqOutput(n.Outputs[0], channelsLast(len(im.logicalShape(x))))
 	if yq == nil {
 		return false, nil
 	}
@@ -565,7 +552,7 @@ func (im *importer) qdqConv(n *onnxpb.Node, x, wv value) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	im.finishQDQ(qs, y, u8)
+	im.finishQDQ(qs, y)
 	return true, nil
 }
 
@@ -596,7 +583,7 @@ func (im *importer) qdqGeneric(n *onnxpb.Node) (bool, error) {
 	}
 	switch n.OpType {
 	case "Add", "Mul":
-		yq, u8, qs := im.qdqOutput(n.Outputs[0], im.binaryPerm(vs))
+		yq, qs := im.qdqOutput(n.Outputs[0], im.binaryPerm(vs))
 		if yq == nil {
 			return false, nil
 		}
@@ -608,11 +595,11 @@ func (im *importer) qdqGeneric(n *onnxpb.Node) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		im.finishQDQ(qs, y, u8)
+		im.finishQDQ(qs, y)
 		return true, nil
 	case "GlobalAveragePool", "AveragePool":
 		r := len(im.logicalShape(vs[0]))
-		yq, u8, qs := im.qdqOutput(n.Outputs[0], channelsLast(r))
+		yq, qs := im.qdqOutput(n.Outputs[0], channelsLast(r))
 		if yq == nil {
 			return false, nil
 		}
@@ -628,7 +615,7 @@ func (im *importer) qdqGeneric(n *onnxpb.Node) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		im.finishQDQ(qs, y, u8)
+		im.finishQDQ(qs, y)
 		return true, nil
 	case "MatMul", "Gemm":
 		if len(ts) < 2 || im.g.Tensors[ts[1].id].Const == nil || len(im.logicalShape(vs[0])) < 1 {
@@ -666,7 +653,7 @@ func (im *importer) qdqGeneric(n *onnxpb.Node) (bool, error) {
 			}
 			bias = bt.Const
 		}
-		yq, u8, qs := im.qdqOutput(n.Outputs[0], nil)
+		yq, qs := im.qdqOutput(n.Outputs[0], nil)
 		if yq == nil {
 			return false, nil
 		}
@@ -674,7 +661,7 @@ func (im *importer) qdqGeneric(n *onnxpb.Node) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		im.finishQDQ(qs, y, u8)
+		im.finishQDQ(qs, y)
 		return true, nil
 	}
 	return false, nil
