@@ -95,7 +95,7 @@ func (im *importer) conv(code fb.BuiltinOperator, op *fb.Operator) error {
 	if len(in) > 2 && in[2] >= 0 {
 		inputs = append(inputs, in[2])
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (im *importer) conv(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) fullyConnected(op *fb.Operator) error {
@@ -150,7 +150,7 @@ func (im *importer) fullyConnected(op *fb.Operator) error {
 	if len(in) > 2 && in[2] >= 0 {
 		inputs = append(inputs, in[2])
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (im *importer) fullyConnected(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) binary(code fb.BuiltinOperator, op *fb.Operator) error {
@@ -186,7 +186,7 @@ func (im *importer) binary(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (im *importer) binary(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) pool(code fb.BuiltinOperator, op *fb.Operator) error {
@@ -223,7 +223,7 @@ func (im *importer) pool(code fb.BuiltinOperator, op *fb.Operator) error {
 		p.PadBegin[0], p.PadEnd[0], _ = samePad(x.Shape[1], kh, sh, 1)
 		p.PadBegin[1], p.PadEnd[1], _ = samePad(x.Shape[2], kw, sw, 1)
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (im *importer) pool(code fb.BuiltinOperator, op *fb.Operator) error {
 			return err
 		}
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 // mean is MEAN over the spatial axes (the global average pool of
@@ -265,7 +265,7 @@ func (im *importer) mean(op *fb.Operator) error {
 		return err
 	}
 	spatial := len(x.Shape) == 4 && len(axes) == 2 && (axes[0] == 1 && axes[1] == 2 || axes[0] == 2 && axes[1] == 1)
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func (im *importer) mean(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 func sortedUnique(a []int) []int {
@@ -338,7 +338,7 @@ func (im *importer) softmax(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (im *importer) softmax(op *fb.Operator) error {
 			return err
 		}
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) unary(code fb.BuiltinOperator, op *fb.Operator) error {
@@ -361,7 +361,7 @@ func (im *importer) unary(code fb.BuiltinOperator, op *fb.Operator) error {
 		fb.OpRelu:      {Kind: kernels.ActRelu},
 		fb.OpRelu6:     {Kind: kernels.ActClip, Min: 0, Max: 6},
 	}[code]
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (im *importer) unary(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 // reshape covers RESHAPE and SQUEEZE: the declared output shape is the
@@ -392,7 +392,7 @@ func (im *importer) reshape(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, im.shifted[in[0]])
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) pad(op *fb.Operator) error {
@@ -423,7 +423,7 @@ func (im *importer) pad(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, im.shifted[in[0]])
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) concat(op *fb.Operator) error {
@@ -435,7 +435,7 @@ func (im *importer) concat(op *fb.Operator) error {
 	if o.FusedActivation != fb.ActNone {
 		return fmt.Errorf("fused activation on concatenation: %w", ErrUnsupported)
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -457,7 +457,7 @@ func (im *importer) concat(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) transpose(op *fb.Operator) error {
@@ -482,7 +482,7 @@ func (im *importer) transpose(op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, im.shifted[in[0]])
+	return im.finish(op.Outputs[0], id)
 }
 
 func (im *importer) quantize(code fb.BuiltinOperator, op *fb.Operator) error {
@@ -490,7 +490,7 @@ func (im *importer) quantize(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	decl, shifted, err := im.outDecl(op.Outputs[0])
+	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
 		return err
 	}
@@ -505,5 +505,5 @@ func (im *importer) quantize(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	return im.finish(op.Outputs[0], id, shifted)
+	return im.finish(op.Outputs[0], id)
 }

@@ -66,7 +66,6 @@ type importer struct {
 	sg      *fb.Subgraph
 	g       *graph.Graph
 	ids     []int // TFLite tensor index → graph tensor id (-1: not yet)
-	shifted map[int]bool
 	opName  string
 	seq     int
 }
@@ -80,7 +79,7 @@ func Import(b []byte) (*Model, error) {
 	if len(m.Subgraphs) == 0 {
 		return nil, fmt.Errorf("tflite: no subgraphs: %w", ErrInvalid)
 	}
-	im := &importer{m: m, sg: &m.Subgraphs[0], g: &graph.Graph{QuantStyle: graph.QuantTFLite}, shifted: map[int]bool{}}
+	im := &importer{m: m, sg: &m.Subgraphs[0], g: &graph.Graph{QuantStyle: graph.QuantTFLite}}
 	im.ids = make([]int, len(im.sg.Tensors))
 	for i := range im.ids {
 		im.ids[i] = -1
@@ -112,7 +111,6 @@ func Import(b []byte) (*Model, error) {
 				return nil, fmt.Errorf("tflite: input %q: %w", t.Name, err)
 			}
 			im.ids[ti] = out
-			im.shifted[out] = true
 		} else if dt == tensor.Int8 && q != nil {
 			im.g.Tensors[id].Quant = q
 		}
@@ -142,7 +140,7 @@ func Import(b []byte) (*Model, error) {
 			return nil, fmt.Errorf("tflite: output: %w", err)
 		}
 		t := &im.sg.Tensors[ti]
-		if im.shifted[id] {
+		if q := im.g.Tensors[id].Quant; q != nil && q.Shifted && im.g.Tensors[id].DType == tensor.Int8 {
 			q := im.g.Tensors[id].Quant
 			uq := &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, 128), Axis: q.Axis} // uint8 space
 			if id, err = im.emit(graph.OpQuantize, nil, []int{id}, graph.Tensor{Name: t.Name, DType: tensor.Uint8, Quant: uq}); err != nil {
@@ -278,37 +276,33 @@ func (im *importer) tensor(i int32) (int, error) {
 	if c.Len() != tensor.NumElems(shape) {
 		return 0, fmt.Errorf("tensor %q: %d values for shape %v: %w", t.Name, c.Len(), shape, ErrInvalid)
 	}
-	shifted := false
 	if dt == tensor.Uint8 && q != nil {
 		s := tensor.New(tensor.Int8, shape...)
 		for k, v := range c.U8 {
 			s.I8[k] = int8(int32(v) - 128)
 		}
 		c, q = s, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis, Shifted: true}
-		shifted = true
 	}
 	id := im.g.AddConst(t.Name, c)
 	im.g.Tensors[id].Quant = q
-	im.shifted[id] = shifted
 	im.ids[i] = id
 	return id, nil
 }
 
 // outTensor declares TFLite tensor i as the output of the next node.
-func (im *importer) outDecl(i int32) (graph.Tensor, bool, error) {
+func (im *importer) outDecl(i int32) (graph.Tensor, error) {
 	t, err := im.tensorAt(i)
 	if err != nil {
-		return graph.Tensor{}, false, err
+		return graph.Tensor{}, err
 	}
 	dt, q, err := im.typeOf(t)
 	if err != nil {
-		return graph.Tensor{}, false, err
+		return graph.Tensor{}, err
 	}
-	shifted := false
 	if dt == tensor.Uint8 && q != nil {
-		dt, q, shifted = tensor.Int8, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis, Shifted: true}, true
+		dt, q = tensor.Int8, &graph.Quant{Scale: q.Scale, ZeroPoint: addAll(q.ZeroPoint, -128), Axis: q.Axis, Shifted: true}
 	}
-	return graph.Tensor{Name: t.Name, DType: dt, Quant: q}, shifted, nil
+	return graph.Tensor{Name: t.Name, DType: dt, Quant: q}, nil
 }
 
 // emit adds a node (or folds it when all inputs are constant) and returns
@@ -347,7 +341,7 @@ func (im *importer) emit(op graph.OpKind, p graph.Params, inputs []int, outs ...
 
 // finish binds TFLite output tensor i to graph tensor id, reshaping when
 // the op's natural shape differs from the declared one.
-func (im *importer) finish(i int32, id int, shifted bool) error {
+func (im *importer) finish(i int32, id int) error {
 	t, err := im.tensorAt(i)
 	if err != nil {
 		return err
@@ -364,7 +358,6 @@ func (im *importer) finish(i int32, id int, shifted bool) error {
 		}
 	}
 	im.ids[i] = id
-	im.shifted[id] = shifted
 	return nil
 }
 
