@@ -45,14 +45,6 @@ func clamp8(v int32) uint8 {
 	return uint8(v)
 }
 
-// yuvPixel converts one pixel given the chroma terms of its pair.
-func yuvPixel(d []uint8, y uint8, rv, guv, bu int32) {
-	c := yuvY*(int32(y)-16) + 32768
-	d[0] = clamp8((c + rv) >> 16)
-	d[1] = clamp8((c - guv) >> 16)
-	d[2] = clamp8((c + bu) >> 16)
-}
-
 // YUYVToRGB converts a w×h YUYV 4:2:2 frame (src: w·h·2 bytes, Y0 Cb Y1 Cr per pixel pair) to packed
 // RGB (dst: w·h·3 bytes). w must be even. See the package comment for the formula.
 func YUYVToRGB(dst, src []uint8, w, h int) {
@@ -65,12 +57,20 @@ func YUYVToRGB(dst, src []uint8, w, h int) {
 	n := w * h / 2 // pixel pairs
 	src, dst = src[:n*4], dst[:n*6]
 	for i := 0; i < n; i++ {
+		// The pair's arithmetic is written out in both converters: as a function it does not inline.
 		s := src[4*i : 4*i+4 : 4*i+4]
 		d := dst[6*i : 6*i+6 : 6*i+6]
-		u, v := int32(s[1])-128, int32(s[3])-128
+		y0, cb, y1, cr := s[0], s[1], s[2], s[3]
+		u, v := int32(cb)-128, int32(cr)-128
 		rv, guv, bu := yuvRV*v, yuvGU*u+yuvGV*v, yuvBU*u
-		yuvPixel(d[0:3], s[0], rv, guv, bu)
-		yuvPixel(d[3:6], s[2], rv, guv, bu)
+		c0 := yuvY*(int32(y0)-16) + 32768
+		c1 := yuvY*(int32(y1)-16) + 32768
+		d[0] = clamp8((c0 + rv) >> 16)
+		d[1] = clamp8((c0 - guv) >> 16)
+		d[2] = clamp8((c0 + bu) >> 16)
+		d[3] = clamp8((c1 + rv) >> 16)
+		d[4] = clamp8((c1 - guv) >> 16)
+		d[5] = clamp8((c1 + bu) >> 16)
 	}
 }
 
@@ -86,15 +86,23 @@ func NV12ToRGB(dst, src []uint8, w, h int) {
 	luma, chroma := src[:w*h], src[w*h:w*h*3/2]
 	for y := 0; y < h; y++ {
 		yr := luma[y*w : y*w+w]
-		cr := chroma[(y/2)*w : (y/2)*w+w]
-		d := dst[y*w*3 : y*w*3+w*3]
+		ch := chroma[(y/2)*w : (y/2)*w+w]
+		row := dst[y*w*3 : y*w*3+w*3]
 		for x := 0; x < w/2; x++ {
-			c := cr[2*x : 2*x+2 : 2*x+2]
-			u, v := int32(c[0])-128, int32(c[1])-128
+			c := ch[2*x : 2*x+2 : 2*x+2]
+			l := yr[2*x : 2*x+2 : 2*x+2]
+			d := row[6*x : 6*x+6 : 6*x+6]
+			y0, y1, cb, cr := l[0], l[1], c[0], c[1]
+			u, v := int32(cb)-128, int32(cr)-128
 			rv, guv, bu := yuvRV*v, yuvGU*u+yuvGV*v, yuvBU*u
-			o := d[6*x : 6*x+6 : 6*x+6]
-			yuvPixel(o[0:3], yr[2*x], rv, guv, bu)
-			yuvPixel(o[3:6], yr[2*x+1], rv, guv, bu)
+			c0 := yuvY*(int32(y0)-16) + 32768
+			c1 := yuvY*(int32(y1)-16) + 32768
+			d[0] = clamp8((c0 + rv) >> 16)
+			d[1] = clamp8((c0 - guv) >> 16)
+			d[2] = clamp8((c0 + bu) >> 16)
+			d[3] = clamp8((c1 + rv) >> 16)
+			d[4] = clamp8((c1 - guv) >> 16)
+			d[5] = clamp8((c1 + bu) >> 16)
 		}
 	}
 }

@@ -3,7 +3,8 @@ package camera
 import "image"
 
 // ycbcrToRGB converts a decoded JPEG (m.Rect.Min at the origin) to packed RGB in dst, with exactly
-// color.YCbCrToRGB's arithmetic (JFIF full-range BT.601, 16-bit fixed point) and nearest-neighbour
+// color.YCbCrToRGB's arithmetic (yy1 = Y·0x10101; R = yy1 + 91881·(Cr−128), G = yy1 − 22554·(Cb−128)
+// − 46802·(Cr−128), B = yy1 + 116130·(Cb−128); each >> 16 and clamped) (JFIF full-range BT.601, 16-bit fixed point) and nearest-neighbour
 // chroma — the same pixels as preprocess.FromImage, without a method call per pixel.
 func ycbcrToRGB(dst []uint8, m *image.YCbCr) {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
@@ -28,35 +29,23 @@ func ycbcrToRGB(dst []uint8, m *image.YCbCr) {
 		d := dst[y*w*3 : y*w*3+w*3]
 		for x, yv := range yr {
 			c := x >> hs
-			r, g, b := jfifRGB(yv, cb[c], cr[c])
 			o := d[3*x : 3*x+3 : 3*x+3]
-			o[0], o[1], o[2] = r, g, b
+			// jfifRGB, written out (as a call it does not inline).
+			yy1 := int32(yv) * 0x10101
+			cb1 := int32(cb[c]) - 128
+			cr1 := int32(cr[c]) - 128
+			r := yy1 + 91881*cr1
+			g := yy1 - 22554*cb1 - 46802*cr1
+			b := yy1 + 116130*cb1
+			o[0], o[1], o[2] = clamp16(r), clamp16(g), clamp16(b)
 		}
 	}
 }
 
-// jfifRGB is color.YCbCrToRGB (Go 1.26), copied so that it inlines.
-func jfifRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
-	yy1 := int32(y) * 0x10101
-	cb1 := int32(cb) - 128
-	cr1 := int32(cr) - 128
-	r := yy1 + 91881*cr1
-	if uint32(r)&0xff000000 == 0 {
-		r >>= 16
-	} else {
-		r = ^(r >> 31)
+// clamp16 is color.YCbCrToRGB's final step (Go 1.26): v >> 16 clamped to 0–255.
+func clamp16(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
 	}
-	g := yy1 - 22554*cb1 - 46802*cr1
-	if uint32(g)&0xff000000 == 0 {
-		g >>= 16
-	} else {
-		g = ^(g >> 31)
-	}
-	b := yy1 + 116130*cb1
-	if uint32(b)&0xff000000 == 0 {
-		b >>= 16
-	} else {
-		b = ^(b >> 31)
-	}
-	return uint8(r), uint8(g), uint8(b)
+	return uint8(^(v >> 31))
 }
