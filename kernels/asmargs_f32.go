@@ -72,16 +72,19 @@ type gemmF32Args struct {
 	act   f32ActArgs
 }
 
-// dwconvF32Args is one call of a depthwise interior-row kernel (see
-// dwRowF32): n output pixels of c channels, bias, taps in (ky, kx) order as
-// a chain of FMAs, then the activation. Strides are in bytes. c is at least
-// the kernel's channel step: the last channel block overlaps the previous
-// one instead of being masked (outputs are written, not accumulated, so
-// recomputing a channel stores the same bits).
+// dwconvF32Args is one call of a depthwise kernel on a run of output
+// pixels (see dwRowF32): n output pixels of c channels, each the bias plus
+// a kh×kw rectangle of taps in (ky, kx) order as a chain of FMAs, then the
+// activation. x points at the first tap of pixel 0, w at that tap's
+// weights; strides are in bytes. c is at least the kernel's channel step:
+// the last channel block overlaps the previous one instead of being masked
+// (outputs are written, not accumulated, so recomputing a channel stores
+// the same bits).
 type dwconvF32Args struct {
 	x, w, bias, y       *float32 // bias may be nil
 	c, n                uintptr
-	pixStep, tapY, tapX uintptr // bytes
-	kh, kw              uintptr
+	pixStep, tapY, tapX uintptr // x: between output pixels, kernel rows, kernel columns
+	kh, kw              uintptr // taps in the rectangle, ≥ 1
+	wRow                uintptr // w: between kernel rows (taps within a row are c floats apart)
 	act                 f32ActArgs
 }

@@ -43,7 +43,7 @@ func BenchmarkConvF32(b *testing.B) {
 		var vs []variant
 		if g.Groups == g.C {
 			for i := range dwconvF32Impls {
-				if dw := &dwconvF32Impls[i]; dw.fits(g.KH, g.KW) {
+				if dw := &dwconvF32Impls[i]; dw.fits(g.KH, g.KW, g.C) {
 					vs = append(vs, variant{dw.Name, packConvF32With(g, w, bias, Act{Kind: ActClip, Max: 6}, gemmF32Best(false), dw)})
 				}
 			}

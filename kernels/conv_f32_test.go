@@ -144,7 +144,7 @@ func TestConvF32(t *testing.T) {
 			if strings.HasPrefix(tc.algo, "dw") && tc.g.OC == tc.g.C {
 				for j := range dwconvF32Impls {
 					dw := &dwconvF32Impls[j]
-					if dw.fits(tc.g.KH, tc.g.KW) {
+					if dw.fits(tc.g.KH, tc.g.KW, tc.g.C) {
 						ckRunConv(t, r, tc.name, tc.g, act, gm, dw, tc.algo)
 					}
 				}
@@ -187,13 +187,29 @@ func TestConvF32TileEdges(t *testing.T) {
 			}
 		}
 	}
+	// Depthwise: channel tails around the 8-channel block (1–9, 13, 16, 17,
+	// 24, 33), interior runs around the 8- and 4-pixel tiles (1, 4, 7, 8, 9,
+	// 17 pixels at stride 1), 3×3 and 5×5 at strides 1 and 2.
 	gm := gemmF32Best(false)
-	for _, ch := range []int{2, 3, 13, 24, 33} {
+	it := 0
+	for _, ch := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 24, 33} {
 		for j := range dwconvF32Impls {
 			dw := &dwconvF32Impls[j]
 			for _, k := range []int{3, 5} {
-				if dw.fits(k, k) {
-					ckRunConv(t, r, "edge dw", ckGeom(1, 7, 8, ch, ch, k, 1, 1, k/2, k/2, k/2, k/2, ch), Act{}, gm, dw, "")
+				if !dw.fits(k, k, ch) {
+					continue
+				}
+				for _, s := range []int{1, 2} {
+					for _, run := range []int{1, 4, 7, 8, 9, 17} {
+						w := run + 2*(k/2)
+						act := ckActs[it%len(ckActs)]
+						it++
+						algo := ckName("dw", k, "x", k, "s", s)
+						if ch == 1 {
+							algo = "direct" // one group of one channel is not depthwise
+						}
+						ckRunConv(t, r, "edge dw", ckGeom(1, k+1, w, ch, ch, k, s, 1, k/2, k/2, k/2, k/2, ch), act, gm, dw, algo)
+					}
 				}
 			}
 		}

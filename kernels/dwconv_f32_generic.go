@@ -2,7 +2,7 @@ package kernels
 
 // Pure-Go depthwise interior kernels (see dwRowF32). Each keeps the
 // per-element order bias, then taps in (ky, kx) order, so all of them and
-// the border path produce the same bits.
+// the border path produce the same bits, and applies r.Act at the end.
 
 // dwconvF32_3x3_go is the 3×3 interior kernel (any stride and dilation):
 // one pass over the channels per kernel row, three taps fused per pass (all
@@ -28,7 +28,7 @@ func dwconvF32_3x3_go(x, w, bias, y []float32, r dwRowF32) {
 			for ky := 0; ky < 3; ky++ {
 				xr := xp[ky*ty:]
 				x0, x1, x2, x3 := xr[0:][:c], xr[tx:][:c], xr[2*tx:][:c], xr[3*tx:][:c]
-				wr := w[ky*3*c:]
+				wr := w[ky*r.WRow:]
 				w0, w1, w2 := wr[0:][:c], wr[c:][:c], wr[2*c:][:c]
 				y1 := y1[:c]
 				for ch := range y0 {
@@ -57,7 +57,7 @@ func dwconvF32_3x3_go(x, w, bias, y []float32, r dwRowF32) {
 		for ky := 0; ky < 3; ky++ {
 			xr := xp[ky*ty:]
 			x0, x1, x2 := xr[0:][:c], xr[tx:][:c], xr[2*tx:][:c]
-			wr := w[ky*3*c:]
+			wr := w[ky*r.WRow:]
 			w0, w1, w2 := wr[0:][:c], wr[c:][:c], wr[2*c:][:c]
 			for ch := range yp {
 				s := yp[ch]
@@ -68,6 +68,7 @@ func dwconvF32_3x3_go(x, w, bias, y []float32, r dwRowF32) {
 			}
 		}
 	}
+	ApplyAct(r.Act, y[:r.N*c])
 }
 
 // dwconvF32_5x5_go is the 5×5 interior kernel (any stride and dilation): one
@@ -86,7 +87,7 @@ func dwconvF32_5x5_go(x, w, bias, y []float32, r dwRowF32) {
 		for ky := 0; ky < 5; ky++ {
 			xr := xp[ky*ty:]
 			x0, x1, x2, x3, x4 := xr[0:][:c], xr[tx:][:c], xr[2*tx:][:c], xr[3*tx:][:c], xr[4*tx:][:c]
-			wr := w[ky*5*c:]
+			wr := w[ky*r.WRow:]
 			w0, w1, w2, w3, w4 := wr[0:][:c], wr[c:][:c], wr[2*c:][:c], wr[3*c:][:c], wr[4*c:][:c]
 			for ch := range yp {
 				s := yp[ch]
@@ -99,6 +100,7 @@ func dwconvF32_5x5_go(x, w, bias, y []float32, r dwRowF32) {
 			}
 		}
 	}
+	ApplyAct(r.Act, y[:r.N*c])
 }
 
 // dwconvF32_kxk_go is the interior kernel for any kernel size.
@@ -115,11 +117,12 @@ func dwconvF32_kxk_go(x, w, bias, y []float32, r dwRowF32) {
 		for ky := 0; ky < r.KH; ky++ {
 			for kx := 0; kx < r.KW; kx++ {
 				xs := xp[ky*r.TapY+kx*r.TapX:][:c]
-				ws := w[(ky*r.KW+kx)*c:][:c]
+				ws := w[ky*r.WRow+kx*c:][:c]
 				for ch, xv := range xs {
 					yp[ch] += xv * ws[ch]
 				}
 			}
 		}
 	}
+	ApplyAct(r.Act, y[:r.N*c])
 }

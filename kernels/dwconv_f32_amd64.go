@@ -1,0 +1,9 @@
+//go:build !purego
+
+package kernels
+
+// dwconvF32_kxk_avx2 is the AVX2+FMA depthwise kernel
+// (dwconv_f32_amd64.s): any tap rectangle, 8 pixels × 8 channels per tile.
+//
+//go:noescape
+func dwconvF32_kxk_avx2(p *dwconvF32Args)
