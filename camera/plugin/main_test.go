@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +76,22 @@ func warmUp() {
 	wg.Wait()
 }
 
+// pluginSources are the directories the test plugins are built from. pluginWasm reads their
+// files so that go test's cache, which tracks the files a test opens once m.Run has started,
+// reruns the tests when they change (the go build subprocess reads them out of its sight).
+var pluginSources = []string{"examples", "guest", filepath.Join("testdata", "badplugin")}
+
+func readSources() {
+	for _, d := range pluginSources {
+		filepath.WalkDir(d, func(path string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				os.ReadFile(path)
+			}
+			return nil
+		})
+	}
+}
+
 // buildPlugins builds the test plugins in parallel and records the errors.
 func buildPlugins(dir string) {
 	goBin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first in PATH
@@ -103,6 +120,7 @@ func buildPlugins(dir string) {
 // pluginWasm returns the bytes of a test plugin built by TestMain.
 func pluginWasm(t testing.TB, name string) []byte {
 	t.Helper()
+	readSources()
 	if err := buildErrs[name]; err != nil {
 		t.Fatalf("building plugin %s: %v", name, err)
 	}

@@ -12,7 +12,9 @@
 // and builds (and is tested) on any platform.
 //
 // A Plugin reuses its output buffers: the host copies the output before it calls the plugin again,
-// and a plugin that allocates nothing per frame runs no garbage collection.
+// and a plugin that allocates nothing per frame runs no garbage collection. Its per-pixel loops
+// should do several pixels per iteration: the host pays a deadline check at every loop iteration
+// (ABI.md, "Performance"; the grayscale example shows how).
 //
 // The package does not import fmt (nor do the examples): fmt brings reflect and os, which make a
 // module ~40% larger and its compilation on the board as much slower.
