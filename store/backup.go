@@ -24,7 +24,8 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 
 // BackupFile writes a backup to path atomically: into a temporary file beside it, synced, then
 // renamed over path (and the folder synced), so path is either the old file or the complete new
-// copy, never a partial one. It refuses to overwrite the store's own file.
+// copy, never a partial one. The file is created with mode 0600 (it holds every sample). It
+// refuses to overwrite the store's own file.
 func (s *Store) BackupFile(path string) (int64, error) {
 	if fi, err := os.Stat(path); err == nil {
 		if own, err := os.Stat(s.path); err == nil && os.SameFile(fi, own) {

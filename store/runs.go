@@ -26,28 +26,33 @@ const (
 	RunCancelled
 )
 
-var runStatusNames = [...]string{"", "running", "succeeded", "failed", "cancelled"}
-
 func (st RunStatus) String() string {
-	if int(st) < len(runStatusNames) && st != 0 {
-		return runStatusNames[st]
+	switch st {
+	case RunRunning:
+		return "running"
+	case RunSucceeded:
+		return "succeeded"
+	case RunFailed:
+		return "failed"
+	case RunCancelled:
+		return "cancelled"
 	}
 	return fmt.Sprintf("RunStatus(%d)", uint8(st))
 }
 
 // MarshalText writes the status name.
 func (st RunStatus) MarshalText() ([]byte, error) {
-	if st == 0 || int(st) >= len(runStatusNames) {
+	if st < RunRunning || st > RunCancelled {
 		return nil, fmt.Errorf("%w: status %d", ErrInvalidRun, uint8(st))
 	}
-	return []byte(runStatusNames[st]), nil
+	return []byte(st.String()), nil
 }
 
 // UnmarshalText parses a status name.
 func (st *RunStatus) UnmarshalText(b []byte) error {
-	for i, n := range runStatusNames {
-		if i > 0 && n == string(b) {
-			*st = RunStatus(i)
+	for v := RunRunning; v <= RunCancelled; v++ {
+		if v.String() == string(b) {
+			*st = v
 			return nil
 		}
 	}

@@ -21,14 +21,19 @@ const (
 	numSplits
 )
 
-var splitNames = [numSplits]string{"", "train", "val", "test"}
-
 // Splits lists the three splits in order.
 func Splits() []Split { return []Split{Train, Val, Test} }
 
 func (s Split) String() string {
-	if s < numSplits {
-		return splitNames[s]
+	switch s {
+	case SplitUnset:
+		return ""
+	case Train:
+		return "train"
+	case Val:
+		return "val"
+	case Test:
+		return "test"
 	}
 	return fmt.Sprintf("Split(%d)", uint8(s))
 }
@@ -53,7 +58,7 @@ func (s Split) MarshalText() ([]byte, error) {
 	if s >= numSplits {
 		return nil, fmt.Errorf("%w: split %d", ErrInvalidSample, uint8(s))
 	}
-	return []byte(splitNames[s]), nil
+	return []byte(s.String()), nil
 }
 
 // UnmarshalText parses a name as ParseSplit does.
