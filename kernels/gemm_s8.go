@@ -44,17 +44,68 @@ type gemmS8Epi struct {
 }
 
 // tile adds the bias to an MR×NR tile of sums (row stride nr), requantizes
-// rows [0, mr) of panel p and stores them.
+// rows [0, mr) of panel p and stores them: the generic path, used at the N
+// edge and by kernels whose NR has no specialised epilogue.
 func (ep *gemmS8Epi) tile(acc []int32, nr, mr, p int, y []int8, ldy int) {
 	j0 := p * nr
 	nj := min(nr, ep.n-j0)
-	bias := ep.bias[j0 : j0+nj]
 	for i := 0; i < mr; i++ {
-		row := acc[i*nr : i*nr+nj]
-		for j, b := range bias {
-			row[j] += b
+		ep.rq.apply(acc[i*nr:i*nr+nj], ep.bias[j0:j0+nj], ep.c0+j0, y[i*ldy+j0:])
+	}
+}
+
+// rqFloat is one float requantization with the zero point and the clamp
+// (see requantFloat).
+func rqFloat(a int32, s, lo, hi float32, zp int32) int8 {
+	v := float32(float32(a) * s)
+	return int8(roundEvenBits(min(max(v, lo), hi)) + zp)
+}
+
+// rqFixedR is one fixed-point requantization without a left shift (the
+// usual case, multipliers below 1), with the zero point and the clamp (see
+// fixedRequant).
+func rqFixedR(a int32, m, rnd, neg int64, sh uint8, lo, hi, zp int32) int8 {
+	u := int64(a)*m + 1<<30
+	return int8(min(max(int32((u+rnd-(u>>63)&neg)>>(sh&63))+zp, lo), hi))
+}
+
+// tile3 is tile for NR = 3, unrolled over the columns: each channel's
+// parameters are held in registers for the tile's rows.
+func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
+	j0 := 3 * p
+	rq := ep.rq
+	if ep.n-j0 < 3 || (rq.mode == RequantFixedPoint && rq.anyLeft) {
+		ep.tile(acc[:], 3, mr, p, y, ldy)
+		return
+	}
+	c0 := ep.c0 + j0
+	b := (*[3]int32)(ep.bias[j0:])
+	b0, b1, b2 := b[0], b[1], b[2]
+	lo, hi, zp := rq.min, rq.max, rq.zp
+	if rq.mode == RequantFloat {
+		s := (*[3]float32)(rq.scale[c0:])
+		s0, s1, s2 := s[0], s[1], s[2]
+		flo, fhi := rq.lo, rq.hi
+		for i := 0; i < mr; i++ {
+			r := (*[3]int32)(acc[3*i:])
+			o := (*[3]int8)(y[i*ldy+j0:])
+			o[0] = rqFloat(r[0]+b0, s0, flo, fhi, zp)
+			o[1] = rqFloat(r[1]+b1, s1, flo, fhi, zp)
+			o[2] = rqFloat(r[2]+b2, s2, flo, fhi, zp)
 		}
-		ep.rq.apply(row, ep.c0+j0, y[i*ldy+j0:])
+		return
+	}
+	f := (*[3]fixedCh)(rq.fx[c0:])
+	m0, m1, m2 := f[0].mult, f[1].mult, f[2].mult
+	r0, r1, r2 := f[0].rnd, f[1].rnd, f[2].rnd
+	n0, n1, n2 := f[0].neg, f[1].neg, f[2].neg
+	s0, s1, s2 := f[0].sh, f[1].sh, f[2].sh
+	for i := 0; i < mr; i++ {
+		r := (*[3]int32)(acc[3*i:])
+		o := (*[3]int8)(y[i*ldy+j0:])
+		o[0] = rqFixedR(r[0]+b0, m0, r0, n0, s0, lo, hi, zp)
+		o[1] = rqFixedR(r[1]+b1, m1, r1, n1, s1, lo, hi, zp)
+		o[2] = rqFixedR(r[2]+b2, m2, r2, n2, s2, lo, hi, zp)
 	}
 }
 

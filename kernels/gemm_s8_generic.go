@@ -88,7 +88,7 @@ func gemmS8_4x3_swar(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy
 			acc[10] += l1
 			acc[11] += l2
 		}
-		ep.tile(acc[:], 3, mr, p, y, ldy)
+		ep.tile3(&acc, mr, p, y, ldy)
 	}
 }
 

@@ -118,13 +118,50 @@ func (r *Requant) Check(n int) error {
 // form the kernels' epilogues read.
 type requantPlan struct {
 	mode     RequantMode
-	mult     []int32   // fixed point: Q31 multiplier
-	lshift   []uint8   // fixed point: left shift before the multiply
-	rshift   []uint8   // fixed point: rounding right shift after it
-	scale    []float32 // float: scale
+	fx       []fixedCh // fixed point, per channel
+	anyLeft  bool      // fixed point: some channel shifts left
+	scale    []float32 // float, per channel
 	zp       int32
 	min, max int32
 	lo, hi   float32 // float: clamp bounds before rounding, Min−zp and Max−zp
+}
+
+// fixedCh is one channel's MultiplyByQuantizedMultiplier, precomputed for
+// fixedRequant.
+type fixedCh struct {
+	mult int64 // Q31 multiplier, >= 0
+	rnd  int64 // 2^(30+e) for a right shift e > 0, else 0
+	neg  int64 // 2^31 for e > 0, else 0
+	sh   uint8 // 31 + e
+	lsh  uint8 // left shift before the multiply
+}
+
+func newFixedCh(mult, shift int32) fixedCh {
+	f := fixedCh{mult: int64(mult), lsh: uint8(max(shift, 0))}
+	e := max(-shift, 0)
+	f.sh = uint8(31 + e)
+	if e > 0 {
+		f.rnd, f.neg = 1<<(30+e), 1<<31
+	}
+	return f
+}
+
+// fixedRequant is MultiplyByQuantizedMultiplier for a non-negative
+// multiplier, with its two roundings folded into one shift:
+//
+//	SaturatingRoundingDoublingHighMul rounds half toward +∞:
+//	    t = floor(u / 2^31), u = x·m + 2^30
+//	(its saturating case needs a multiplier of INT32_MIN, which
+//	Requant.Check rejects), and RoundingDivideByPOT rounds half away from
+//	zero: floor((t + 2^(e−1) − [t < 0]) / 2^e). As floor(floor(a)/n) =
+//	floor(a/n) and t < 0 exactly when u < 0, both are
+//	    floor((u + 2^(30+e) − [u < 0]·2^31) / 2^(31+e))     (e > 0)
+//
+// in int64, which nothing overflows (|x·m| < 2^62). The left shift wraps
+// like TFLite's x * (1 << left_shift).
+func fixedRequant(x int32, f *fixedCh) int32 {
+	u := int64(x<<(f.lsh&31))*f.mult + 1<<30
+	return int32((u + f.rnd - (u>>63)&f.neg) >> (f.sh & 63))
 }
 
 // newRequantPlan checks r for n channels and expands it; it panics with a
@@ -137,43 +174,50 @@ func newRequantPlan(what string, r *Requant, n int) *requantPlan {
 		lo: float32(r.Min - r.ZeroPoint), hi: float32(r.Max - r.ZeroPoint)}
 	switch r.Mode {
 	case RequantFixedPoint:
-		p.mult = make([]int32, n)
-		p.lshift = make([]uint8, n)
-		p.rshift = make([]uint8, n)
-		for c := 0; c < n; c++ {
+		p.fx = make([]fixedCh, n)
+		for c := range p.fx {
 			i := min(c, len(r.Mult)-1)
-			p.mult[c] = r.Mult[i]
-			s := r.Shift[i]
-			p.lshift[c] = uint8(max(s, 0))
-			p.rshift[c] = uint8(max(-s, 0))
+			p.fx[c] = newFixedCh(r.Mult[i], r.Shift[i])
+			p.anyLeft = p.anyLeft || p.fx[c].lsh > 0
 		}
 	case RequantFloat:
 		p.scale = make([]float32, n)
-		for c := 0; c < n; c++ {
+		for c := range p.scale {
 			p.scale[c] = r.Scale[min(c, len(r.Scale)-1)]
 		}
 	}
 	return p
 }
 
-// apply requantizes the accumulators acc of consecutive output channels
-// [c0, c0+len(acc)) into y.
-func (p *requantPlan) apply(acc []int32, c0 int, y []int8) {
+// apply requantizes acc[i] + bias[i] (bias nil: 0) of consecutive output
+// channels [c0, c0+len(acc)) into y.
+func (p *requantPlan) apply(acc, bias []int32, c0 int, y []int8) {
 	y = y[:len(acc)]
+	if bias != nil {
+		bias = bias[:len(acc)]
+		for i := range acc {
+			acc[i] += bias[i]
+		}
+	}
+	lo, hi, zp := p.min, p.max, p.zp
 	if p.mode == RequantFloat {
 		sc := p.scale[c0:][:len(acc)]
-		lo, hi, zp := p.lo, p.hi, p.zp
+		flo, fhi := p.lo, p.hi
 		for i, a := range acc {
-			y[i] = int8(requantFloat(a, sc[i], lo, hi) + zp)
+			y[i] = rqFloat(a, sc[i], flo, fhi, zp)
 		}
 		return
 	}
-	m := p.mult[c0:][:len(acc)]
-	ls := p.lshift[c0:][:len(acc)]
-	rs := p.rshift[c0:][:len(acc)]
-	lo, hi, zp := p.min, p.max, p.zp
+	fx := p.fx[c0:][:len(acc)]
+	if !p.anyLeft {
+		for i, a := range acc {
+			f := &fx[i]
+			y[i] = rqFixedR(a, f.mult, f.rnd, f.neg, f.sh, lo, hi, zp)
+		}
+		return
+	}
 	for i, a := range acc {
-		v := requantFixed(a, m[i], ls[i], rs[i]) + zp
+		v := fixedRequant(a, &fx[i]) + zp
 		y[i] = int8(min(max(v, lo), hi))
 	}
 }
@@ -183,7 +227,7 @@ func (p *requantPlan) one(acc int32, c int) int8 {
 	if p.mode == RequantFloat {
 		return int8(requantFloat(acc, p.scale[c], p.lo, p.hi) + p.zp)
 	}
-	v := requantFixed(acc, p.mult[c], p.lshift[c], p.rshift[c]) + p.zp
+	v := fixedRequant(acc, &p.fx[c]) + p.zp
 	return int8(min(max(v, p.min), p.max))
 }
 
@@ -191,7 +235,7 @@ func (p *requantPlan) one(acc int32, c int) int8 {
 // product, clamped to [lo, hi] (whose bounds are integers, so clamping before
 // rounding equals clamping after), rounded half to even.
 func requantFloat(acc int32, scale, lo, hi float32) int32 {
-	v := float32(acc) * scale
+	v := float32(float32(acc) * scale)
 	v = min(max(v, lo), hi) // v is never NaN: scale is finite
 	return int32(roundEvenSmall(v))
 }
@@ -204,20 +248,11 @@ func roundEvenSmall(v float32) float32 {
 	return float32(v+magic) - magic
 }
 
-// requantFixed is MultiplyByQuantizedMultiplier for a non-negative
-// multiplier with the shift split into its left and right parts: the
-// left shift wraps like TFLite's x * (1 << left_shift); the multiplier is
-// never INT32_MIN, so SaturatingRoundingDoublingHighMul cannot saturate.
-func requantFixed(x, mult int32, lshift, rshift uint8) int32 {
-	x <<= lshift
-	ab := int64(x) * int64(mult)
-	// Nudge 2^30 for ab >= 0, 1−2^30 below, then divide by 2^31 truncating
-	// toward zero (as C's / does).
-	neg := ab >> 63 // 0 or -1
-	ab += 1<<30 + neg&(1-(1<<31))
-	ab += neg & (1<<31 - 1)
-	t := int32(ab >> 31)
-	return roundingDivideByPOT(t, rshift)
+// roundEvenBits is roundEvenSmall returning the integer: the sum v+1.5·2^23
+// lies in [2^23, 2^24), where the float32 bits grow by one per unit.
+func roundEvenBits(v float32) int32 {
+	const magic = 12582912 // 1.5 * 2^23
+	return int32(math.Float32bits(v+magic)) - 0x4b400000
 }
 
 // roundingDivideByPOT is gemmlowp's RoundingDivideByPOT for exponent in
@@ -268,12 +303,11 @@ func MultiplyByQuantizedMultiplier(x, mult int32, shift int) int32 {
 
 // requant1 is a per-tensor Requant in a value (no allocation).
 type requant1 struct {
-	mode           RequantMode
-	mult           int32
-	lshift, rshift uint8
-	scale          float32
-	zp, min, max   int32
-	lo, hi         float32
+	mode         RequantMode
+	fx           fixedCh
+	scale        float32
+	zp, min, max int32
+	lo, hi       float32
 }
 
 func newRequant1(what string, r *Requant) requant1 {
@@ -285,9 +319,7 @@ func newRequant1(what string, r *Requant) requant1 {
 	if r.Mode == RequantFloat {
 		q.scale = r.Scale[0]
 	} else {
-		q.mult = r.Mult[0]
-		q.lshift = uint8(max(r.Shift[0], 0))
-		q.rshift = uint8(max(-r.Shift[0], 0))
+		q.fx = newFixedCh(r.Mult[0], r.Shift[0])
 	}
 	return q
 }
@@ -298,7 +330,7 @@ func (q *requant1) one(acc int32) int8 {
 	if q.mode == RequantFloat {
 		return int8(requantFloat(acc, q.scale, q.lo, q.hi) + q.zp)
 	}
-	v := requantFixed(acc, q.mult, q.lshift, q.rshift) + q.zp
+	v := fixedRequant(acc, &q.fx) + q.zp
 	return int8(min(max(v, q.min), q.max))
 }
 

@@ -112,7 +112,11 @@ func TestFixedPointRandom(t *testing.T) {
 		if got := MultiplyByQuantizedMultiplier(a, m, s); got != want {
 			t.Fatalf("MBQM(%d, %d, %d) = %d, want %d", a, m, s, got, want)
 		}
-		if got := requantFixed(a, m, uint8(max(s, 0)), uint8(max(-s, 0))); got != want {
+		f := newFixedCh(m, int32(max(s, -31)))
+		if s > 30 {
+			continue
+		}
+		if got := fixedRequant(a, &f); got != want {
 			t.Fatalf("requantFixed(%d, %d, %d) = %d, want %d", a, m, s, got, want)
 		}
 	}
