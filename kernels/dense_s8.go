@@ -152,7 +152,7 @@ func (mm *MatMulS8) RunPart(M, K int, a, b, y []int8, part, parts int) {
 			for j := range c {
 				c[j] -= bz[j] * sa
 			}
-			mm.rq.apply(c, j0, y[i*N+j0:])
+			mm.rq.apply(c, nil, j0, y[i*N+j0:])
 		}
 	}
 }

@@ -147,6 +147,6 @@ func (c *ConvS8) dwPixel(x, yp []int8, n, oy, ox int) {
 				}
 			}
 		}
-		c.rq.apply(a, o0, yp[o0:])
+		c.rq.apply(a, nil, o0, yp[o0:])
 	}
 }

@@ -34,8 +34,8 @@ func dwconvS8_3x3_go(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requant
 						a1[i] += v1*k0 + v2*k1 + int32(x3[i])*k2
 					}
 				}
-				rq.apply(a0, c0, y[p*c+c0:])
-				rq.apply(a1, c0, y[(p+1)*c+c0:])
+				rq.apply(a0, nil, c0, y[p*c+c0:])
+				rq.apply(a1, nil, c0, y[(p+1)*c+c0:])
 			}
 		}
 	}
@@ -54,7 +54,7 @@ func dwconvS8_3x3_go(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requant
 					a[i] += int32(x0[i])*w0[i] + int32(x1[i])*w1[i] + int32(x2[i])*w2[i]
 				}
 			}
-			rq.apply(a, c0, y[p*c+c0:])
+			rq.apply(a, nil, c0, y[p*c+c0:])
 		}
 	}
 }
@@ -80,7 +80,7 @@ func dwconvS8_5x5_go(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requant
 						int32(x3[i])*w3[i] + int32(x4[i])*w4[i]
 				}
 			}
-			rq.apply(a, c0, y[p*c+c0:])
+			rq.apply(a, nil, c0, y[p*c+c0:])
 		}
 	}
 }
@@ -104,7 +104,7 @@ func dwconvS8_kxk_go(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requant
 					}
 				}
 			}
-			rq.apply(a, c0, y[p*c+c0:])
+			rq.apply(a, nil, c0, y[p*c+c0:])
 		}
 	}
 }

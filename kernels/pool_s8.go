@@ -154,7 +154,7 @@ func GlobalAvgPoolS8(N, HW, C int, x []int8, xZero int32, y []int8, rq Requant) 
 				continue
 			}
 			for i, s := range a {
-				t := requantFixed(s, q.mult, q.lshift, q.rshift)
+				t := fixedRequant(s, &q.fx)
 				if t > 0 {
 					t = (t + half) / cnt
 				} else {
