@@ -286,13 +286,13 @@ func (t *Tail) Predict(features []float32, n int) []float32 {
 // tensors hold pre-activation values of fused activations and dropout
 // outputs), and the layers in order.
 type plan struct {
-	n        int
-	vals     [][]float32
-	grads    [][]float32
-	shapes   [][]int
-	layers   []layer
-	dout     []float32
-	trained  bool
+	n       int
+	vals    [][]float32
+	grads   [][]float32
+	shapes  [][]int
+	layers  []layer
+	dout    []float32
+	trained bool
 }
 
 // layer is one tape step.
