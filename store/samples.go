@@ -83,8 +83,9 @@ type NewSample struct {
 }
 
 // AddResult is the outcome of one NewSample of AddSamples. Err is nil when the sample was added;
-// ErrDuplicate (with Sample set to the stored copy) when the same image is already stored; or why
-// the sample was rejected (ErrInvalidImage, ErrInvalidLabel, ErrUnknownLabel, ErrInvalidSample).
+// ErrDuplicate (with Sample set to the stored copy) when the same image is already stored, whatever
+// the item's other fields; or why the sample was rejected (ErrInvalidImage, ErrInvalidLabel,
+// ErrUnknownLabel, ErrInvalidSample).
 type AddResult struct {
 	Sample Sample
 	Err    error
@@ -192,6 +193,10 @@ func encodeJPEG(img *preprocess.RGB8) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+func duplicateErr(rec Sample) error {
+	return fmt.Errorf("%w: the image is already stored as sample %d (label %q)", ErrDuplicate, rec.ID, rec.Label)
+}
+
 func decodeSample(k, v []byte) (Sample, error) {
 	var rec Sample
 	if err := decodeJSON(k, v, &rec); err != nil {
@@ -218,10 +223,41 @@ func (s *Store) AddSample(ns NewSample) (Sample, error) {
 func (s *Store) AddSamples(items []NewSample) ([]AddResult, error) {
 	res := make([]AddResult, len(items))
 	preps := make([]prepared, len(items))
-	for i, ns := range items {
-		preps[i], res[i].Err = prepareSample(ns)
+	// A JPEG is stored as is, so a stored one is found by its digest before the costly decoding
+	// (re-running an interrupted import then skips what it already stored quickly).
+	err := s.view(func(tx *bolt.Tx) error {
+		samples, digests := tx.Bucket([]byte(bSamples)), tx.Bucket([]byte(bDigests))
+		for i, ns := range items {
+			if !bytes.HasPrefix(ns.Image, []byte("\xff\xd8\xff")) {
+				continue
+			}
+			sum := sha256.Sum256(ns.Image)
+			if k := digests.Get(sum[:]); k != nil {
+				rec, err := decodeSample(k, samples.Get(k))
+				if err != nil {
+					return err
+				}
+				res[i] = AddResult{rec, duplicateErr(rec)}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	err := s.update(func(tx *bolt.Tx) error {
+	todo := 0
+	for i, ns := range items {
+		if res[i].Err == nil {
+			preps[i], res[i].Err = prepareSample(ns)
+		}
+		if res[i].Err == nil {
+			todo++
+		}
+	}
+	if todo == 0 {
+		return res, nil // no write transaction (and no fsync) for nothing
+	}
+	err = s.update(func(tx *bolt.Tx) error {
 		samples, images := tx.Bucket([]byte(bSamples)), tx.Bucket([]byte(bImages))
 		labels, digests := tx.Bucket([]byte(bLabels)), tx.Bucket([]byte(bDigests))
 		now := s.now()
@@ -240,7 +276,7 @@ func (s *Store) AddSamples(items []NewSample) ([]AddResult, error) {
 				if err != nil {
 					return err
 				}
-				res[i] = AddResult{rec, fmt.Errorf("%w: the image is already stored as sample %d (label %q)", ErrDuplicate, rec.ID, rec.Label)}
+				res[i] = AddResult{rec, duplicateErr(rec)}
 				continue
 			}
 			seq, err := samples.NextSequence()
