@@ -270,4 +270,3 @@ func TestGoldenHeadTraining(t *testing.T) {
 		})
 	}
 }
-
