@@ -108,3 +108,70 @@ func dwconvS8_kxk_go(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requant
 		}
 	}
 }
+
+// dwconvS8_3x3_cols_go is the 3×3 interior kernel for strides 1 and 2 that
+// walks one channel at a time along the run of pixels: the channel's nine
+// weights, bias and requantization stay in registers, each output loads
+// only the input columns it does not share with the previous one (one at
+// stride 1, two at stride 2), and the result is requantized at once. Loads
+// and stores are strided by C, within a run of a few kilobytes.
+func dwconvS8_3x3_cols_go(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requantPlan) {
+	c, n := r.C, r.N
+	tx, ty := r.TapX, r.TapY
+	s := r.PixStep / tx // 1 or 2 (fits checks)
+	if s != 1 && s != 2 || r.PixStep != s*tx {
+		dwconvS8_3x3_go(x, w, bias, y, r, rq)
+		return
+	}
+	if rq.mode == RequantFixedPoint && rq.anyLeft {
+		dwconvS8_3x3_go(x, w, bias, y, r, rq)
+		return
+	}
+	last := ((n-1)*s + 2) * tx // offset of the last column read
+	lo, hi, zp := rq.min, rq.max, rq.zp
+	for ch := 0; ch < c; ch++ {
+		k0, k1, k2 := w[ch], w[c+ch], w[2*c+ch]
+		k3, k4, k5 := w[3*c+ch], w[4*c+ch], w[5*c+ch]
+		k6, k7, k8 := w[6*c+ch], w[7*c+ch], w[8*c+ch]
+		b := bias[ch]
+		x0 := x[ch:][:last+1]
+		x1 := x[ty+ch:][:last+1]
+		x2 := x[2*ty+ch:][:last+1]
+		yc := y[ch:]
+		// Columns j−2 (p), j−1 (q) of the window's three rows.
+		p0, p1, p2 := int32(x0[0]), int32(x1[0]), int32(x2[0])
+		q0, q1, q2 := int32(x0[tx]), int32(x1[tx]), int32(x2[tx])
+		off := 2 * tx
+		if rq.mode == RequantFloat {
+			sc, flo, fhi := rq.scale[ch], rq.lo, rq.hi
+			for o := 0; o < n; o++ {
+				r0, r1, r2 := int32(x0[off]), int32(x1[off]), int32(x2[off])
+				acc := b + p0*k0 + q0*k1 + r0*k2 + p1*k3 + q1*k4 + r1*k5 + p2*k6 + q2*k7 + r2*k8
+				yc[o*c] = rqFloat(acc, sc, flo, fhi, zp)
+				if s == 1 {
+					p0, p1, p2, q0, q1, q2 = q0, q1, q2, r0, r1, r2
+					off += tx
+				} else if o+1 < n {
+					p0, p1, p2 = r0, r1, r2
+					q0, q1, q2 = int32(x0[off+tx]), int32(x1[off+tx]), int32(x2[off+tx])
+					off += 2 * tx
+				}
+			}
+			continue
+		}
+		f := rq.fx[ch]
+		for o := 0; o < n; o++ {
+			r0, r1, r2 := int32(x0[off]), int32(x1[off]), int32(x2[off])
+			acc := b + p0*k0 + q0*k1 + r0*k2 + p1*k3 + q1*k4 + r1*k5 + p2*k6 + q2*k7 + r2*k8
+			yc[o*c] = rqFixedR(acc, f.mult, f.rnd, f.neg, f.sh, lo, hi, zp)
+			if s == 1 {
+				p0, p1, p2, q0, q1, q2 = q0, q1, q2, r0, r1, r2
+				off += tx
+			} else if o+1 < n {
+				p0, p1, p2 = r0, r1, r2
+				q0, q1, q2 = int32(x0[off+tx]), int32(x1[off+tx]), int32(x2[off+tx])
+				off += 2 * tx
+			}
+		}
+	}
+}
