@@ -23,8 +23,9 @@ import "fmt"
 //	G = clamp((76309·C −  25675·D −  53279·E + 32768) >> 16)
 //	B = clamp((76309·C + 132201·D             + 32768) >> 16)
 //
-// This is the exact BT.601 conversion rounded to nearest (the tests check all 2^24 inputs against it
-// in float64). Chroma is not interpolated: each Cb/Cr sample colours the two pixels (YUYV) or the 2×2
+// This is the BT.601 conversion rounded to nearest: the tests compare it with float64 arithmetic
+// (every input for R and B, 1.2 million for G) and find it one level off for 0.03 % of the values, never
+// more. Chroma is not interpolated: each Cb/Cr sample colours the two pixels (YUYV) or the 2×2
 // block (NV12) it was sampled for. The result is bit-identical to FFmpeg's swscale with
 // -sws_flags full_chroma_int+neighbor+accurate_rnd+bitexact; FFmpeg's default `-pix_fmt rgb24` path
 // uses 8-bit tables that round down, 0 to 3 levels below these values (testdata/gen.sh).

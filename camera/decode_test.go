@@ -81,41 +81,50 @@ func TestRawDecodersMatchFFmpeg(t *testing.T) {
 // bt601 is the exact limited-range BT.601 conversion in float64, rounded half up.
 func bt601(y, u, v uint8) (r, g, b uint8) {
 	const kr, kb = 0.299, 0.114
-	kg := 1 - kr - kb
+	const kg = 1 - kr - kb
 	c := (float64(y) - 16) * 255 / 219
 	d := (float64(u) - 128) * 255 / 224
 	e := (float64(v) - 128) * 255 / 224
-	q := func(x float64) uint8 { return uint8(math.Max(0, math.Min(255, math.Floor(x+0.5)))) }
-	return q(c + 2*(1-kr)*e), q(c - 2*kb*(1-kb)/kg*d - 2*kr*(1-kr)/kg*e), q(c + 2*(1-kb)*d)
+	return round8(c + 2*(1-kr)*e), round8(c - 2*kb*(1-kb)/kg*d - 2*kr*(1-kr)/kg*e), round8(c + 2*(1-kb)*d)
 }
 
-// The fixed-point formula against the exact one for every (Y, Cb, Cr): at most one level apart, and
-// counting how often it is off at all.
+func round8(x float64) uint8 { return uint8(math.Max(0, math.Min(255, math.Floor(x+0.5)))) }
+
+// The fixed-point formula against the exact one: at most one level apart, and rarely off at all.
+// R depends on (Y, Cr) and B on (Y, Cb), so both are checked for every input; G, which depends on all
+// three, for every (Cb, Cr) at 16 luma values (the ends of the range and a spread between) and for
+// every luma at 256 (Cb, Cr) pairs — an exhaustive run of all 2^24 inputs takes 70 s under qemu-arm.
 func TestYUVFormulaAllInputs(t *testing.T) {
-	step := 1
-	if testing.Short() {
-		step = 7
-	}
 	src := make([]uint8, 4)
 	dst := make([]uint8, 6)
-	off := 0
-	total := 0
-	for u := 0; u < 256; u += step {
-		for v := 0; v < 256; v++ {
-			for y := 0; y < 256; y++ {
-				src[0], src[1], src[2], src[3] = uint8(y), uint8(u), uint8(y), uint8(v)
-				YUYVToRGB(dst, src, 2, 1)
-				r, g, b := bt601(uint8(y), uint8(u), uint8(v))
-				for i, want := range [3]uint8{r, g, b} {
-					d := int(dst[i]) - int(want)
-					if d < -1 || d > 1 {
-						t.Fatalf("Y=%d Cb=%d Cr=%d channel %d: got %d, exact %d", y, u, v, i, dst[i], want)
-					}
-					if d != 0 {
-						off++
-					}
-					total++
-				}
+	off, total := 0, 0
+	check := func(y, u, v int, channels ...int) {
+		src[0], src[1], src[2], src[3] = uint8(y), uint8(u), uint8(y), uint8(v)
+		YUYVToRGB(dst, src, 2, 1)
+		r, g, b := bt601(uint8(y), uint8(u), uint8(v))
+		want := [3]uint8{r, g, b}
+		for _, i := range channels {
+			d := int(dst[i]) - int(want[i])
+			if d < -1 || d > 1 {
+				t.Fatalf("Y=%d Cb=%d Cr=%d channel %d: got %d, exact %d", y, u, v, i, dst[i], want[i])
+			}
+			if d != 0 {
+				off++
+			}
+			total++
+		}
+	}
+	for y := 0; y < 256; y++ {
+		for c := 0; c < 256; c++ {
+			check(y, 128, c, 0) // R(Y, Cr)
+			check(y, c, 128, 2) // B(Y, Cb)
+			check(y, c, (c*97+31)%256, 1)
+		}
+	}
+	for _, y := range []int{0, 15, 16, 17, 30, 60, 90, 120, 128, 150, 180, 210, 234, 235, 236, 255} {
+		for u := 0; u < 256; u++ {
+			for v := 0; v < 256; v++ {
+				check(y, u, v, 1)
 			}
 		}
 	}
