@@ -212,3 +212,98 @@ func relDiff(a, b []float32) float64 {
 	}
 	return d / math.Max(m, 1e-30)
 }
+
+// TestRealTails builds last-block tails of the EfficientNet-B0 and
+// MobileNetV3-small test models (BatchNorm unfolded: frozen BN, swish,
+// hard-swish, squeeze-excite) with a new head, checks the tail's forward
+// pass against the exported model compiled by nn (BatchNorm folded there),
+// and spot-checks parameter gradients of the real tail against finite
+// differences where the tail is smooth (EfficientNet: SiLU and sigmoid).
+func TestRealTails(t *testing.T) {
+	for _, c := range []struct {
+		model  string
+		layers int
+		fd     bool
+	}{
+		{"efficientnet_b0_random.onnx", 7, true},     // features.7.0 (expand, dw, SE fc1/fc2, project), features.8, head
+		{"mobilenet_v3_small_random.onnx", 8, false}, // features.11, features.12, classifier.0, head
+	} {
+		t.Run(c.model, func(t *testing.T) {
+			m := loadForTraining(t, c.model)
+			g, err := ReplaceHead(m.Graph(), HeadConfig{Classes: 3, Seed: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := SplitAt(g, Cut{LastLayers: c.layers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := map[string]int{}
+			for _, n := range s.g.Nodes[s.start:] {
+				ops[n.Op.String()]++
+			}
+			t.Logf("tail from %q: %d nodes %v, inputs %v %v", s.TailNodes()[0], len(s.TailNodes()), ops, s.Inputs(), s.InputShapes())
+			if ops["BatchNorm"] == 0 {
+				t.Errorf("tail has no BatchNorm node: was the model loaded with BN folded?")
+			}
+			rng := testRNG(t, 7)
+			imgs := []*tensor.Tensor{
+				tensor.FromF32(randSlice(rng, 3*224*224, -2, 2), 1, 3, 224, 224),
+				tensor.FromF32(randSlice(rng, 3*224*224, -2, 2), 1, 3, 224, 224),
+			}
+			f := features(t, s, m.Inputs(), imgs)
+			tail, err := NewTail(s, TailOptions{Batch: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			labels := []int{0, 2}
+			loss := tail.TrainStep(f, labels, SoftmaxCrossEntropy)
+			// The forward pass agrees with nn on the exported model.
+			full := compileExport(t, tail.Export(), m.Inputs())
+			sess := full.NewSession()
+			defer sess.Close()
+			got := tail.Predict(f, 2)
+			for i, x := range imgs {
+				outs, err := sess.Run(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := relDiff(got[3*i:3*i+3], outs[0].F32); r > 1e-4 {
+					t.Errorf("image %d: tail logits %v, exported model %v (rel %.2g)", i, got[3*i:3*i+3], outs[0].F32, r)
+				}
+			}
+			for _, p := range tail.Params() {
+				if maxAbs(p.Grad) == 0 {
+					t.Errorf("parameter %q has an all-zero gradient", p.Name)
+				}
+			}
+			if !c.fd {
+				return
+			}
+			// Finite differences on a few weights of every parameter of the real tail.
+			lossAt := func() float64 {
+				return SoftmaxCrossEntropy.Eval(tail.Forward(f, 2, false), 3, labels, nil)
+			}
+			if l := lossAt(); math.Abs(l-loss) > 1e-6*loss {
+				t.Fatalf("loss %.9g in eval mode, %.9g in training mode (no dropout: must be equal)", l, loss)
+			}
+			const h = 1e-2
+			for _, p := range tail.Params() {
+				ana := append([]float32(nil), p.Grad...)
+				scale := maxAbs(ana)
+				for _, i := range rng.Perm(len(p.Value))[:min(2, len(p.Value))] {
+					old := p.Value[i]
+					p.Value[i] = old + h
+					lp := lossAt()
+					p.Value[i] = old - h
+					lm := lossAt()
+					p.Value[i] = old
+					num := (lp - lm) / (2 * h)
+					if math.Abs(num-float64(ana[i])) > 1e-2*scale+1e-3*math.Abs(num) {
+						t.Errorf("%s[%d]: analytic %.6g, numeric %.6g (max |grad| %.3g)", p.Name, i, ana[i], num, scale)
+					}
+				}
+			}
+		})
+	}
+}

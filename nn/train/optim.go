@@ -153,7 +153,9 @@ func (a *Adam) Step() {
 	c := a.cfg
 	bc1 := 1 - math.Pow(c.Beta1, float64(a.t))
 	bc2 := 1 - math.Pow(c.Beta2, float64(a.t))
+	// 1−β in float64 first, as PyTorch does (float32(0.999) is 0.99899995).
 	b1, b2 := float32(c.Beta1), float32(c.Beta2)
+	ob1, ob2 := float32(1-c.Beta1), float32(1-c.Beta2)
 	for _, g := range a.groups {
 		for _, p := range g.Params {
 			m, v := a.m[p], a.v[p]
@@ -177,8 +179,8 @@ func (a *Adam) Step() {
 				eps := float32(c.Eps)
 				for i, gr := range p.Grad {
 					gr += l2 * p.Value[i]
-					m[i] = b1*m[i] + (1-b1)*gr
-					v[i] = b2*v[i] + (1-b2)*gr*gr
+					m[i] = b1*m[i] + ob1*gr
+					v[i] = b2*v[i] + ob2*gr*gr
 					p.Value[i] -= step * m[i] / (sqrt32(v[i]) + eps)
 				}
 				continue
@@ -188,8 +190,8 @@ func (a *Adam) Step() {
 			eps := float32(c.Eps)
 			for i, gr := range p.Grad {
 				gr += l2 * p.Value[i]
-				m[i] = b1*m[i] + (1-b1)*gr
-				v[i] = b2*v[i] + (1-b2)*gr*gr
+				m[i] = b1*m[i] + ob1*gr
+				v[i] = b2*v[i] + ob2*gr*gr
 				p.Value[i] -= step * m[i] / (sqrt32(v[i])/sbc2 + eps)
 			}
 		}
