@@ -202,7 +202,10 @@ func TestAdamKerasEpsilonAndSGD(t *testing.T) {
 		func() error { _, err := NewAdam(AdamConfig{Beta1: 1, Beta2: 0.9, Eps: 1e-8}); return err }(),
 		func() error { _, err := NewAdam(DefaultAdam(), ParamGroup{LR: -1}); return err }(),
 		func() error { _, err := NewSGD(SGDConfig{Nesterov: true}); return err }(),
-		func() error { _, err := NewSGD(SGDConfig{}, ParamGroup{Params: []*Param{q}}, ParamGroup{Params: []*Param{q}}); return err }(),
+		func() error {
+			_, err := NewSGD(SGDConfig{}, ParamGroup{Params: []*Param{q}}, ParamGroup{Params: []*Param{q}})
+			return err
+		}(),
 	} {
 		if !errors.Is(err, ErrConfig) {
 			t.Errorf("invalid optimizer config: err %v, want ErrConfig", err)
