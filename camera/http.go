@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -394,11 +395,8 @@ func (s *HTTPStream) readPart() (f Frame, keep bool, err error) {
 	}
 	// Body.
 	if length >= 0 {
-		if cap(s.buf) < length {
-			s.buf = make([]byte, length)
-		}
-		s.buf = s.buf[:length]
-		got, err := io.ReadFull(s.r, s.buf)
+		var got int
+		s.buf, got, err = readN(s.r, s.buf[:0], length)
 		if err != nil {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				return f, false, fmt.Errorf("%w: %s, part %d: got %d of %d bytes", ErrTruncated, s.url, n, got, length)
@@ -419,6 +417,23 @@ func (s *HTTPStream) readPart() (f Frame, keep bool, err error) {
 		return f, true, fmt.Errorf("camera: %s, part %d (%q, %d bytes): %w", s.url, n, ctype, len(s.buf), err)
 	}
 	return Frame{Format: MJPEG, W: w, H: h, Data: s.buf}, true, nil
+}
+
+// readN appends n bytes from r to dst. The buffer grows as the bytes arrive rather than by n at once,
+// so that a part header announcing a large frame costs memory only if the frame comes.
+func readN(r io.Reader, dst []byte, n int) ([]byte, int, error) {
+	start := len(dst)
+	for len(dst)-start < n {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, min(n-(len(dst)-start), max(64<<10, len(dst)-start)))
+		}
+		m, err := r.Read(dst[len(dst):min(cap(dst), start+n)])
+		dst = dst[:len(dst)+m]
+		if err != nil && len(dst)-start < n {
+			return dst, len(dst) - start, err
+		}
+	}
+	return dst, n, nil
 }
 
 func (s *HTTPStream) isBoundary(line []byte) bool {

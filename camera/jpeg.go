@@ -159,9 +159,13 @@ func scanJPEG(b []byte) (jpegInfo, error) {
 				if td > 3 || ta > 3 {
 					return info, errJPEG("SOS at byte %d: bad table selector %#02x", start, seg[2+2*c])
 				}
-				if !defined[0][td] || !defined[1][ta] {
-					info.missing = true
+				if defined[0][td] && defined[1][ta] {
+					continue
 				}
+				if td > 1 || ta > 1 { // the standard set has tables 0 and 1 only
+					return info, errJPEG("scan at byte %d uses Huffman tables DC%d/AC%d, which no DHT defines", start, td, ta)
+				}
+				info.missing = true
 			}
 			info.sos = start
 			return info, nil
@@ -292,8 +296,8 @@ func readJPEG(r *bufio.Reader, dst []byte, max int) ([]byte, error) {
 		dst = append(dst, l[0], l[1])
 		at := len(dst)
 		dst = append(dst, make([]byte, n-2)...)
-		if _, err := io.ReadFull(r, dst[at:]); err != nil {
-			return dst, truncated(err, "jpeg: segment cut short")
+		if got, err := io.ReadFull(r, dst[at:]); err != nil {
+			return dst[:at+got], truncated(err, "jpeg: segment cut short")
 		}
 		inScan = m == 0xda
 	}
