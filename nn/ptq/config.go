@@ -63,10 +63,11 @@ type Config struct {
 	Bins int
 }
 
-// DefaultConfig is per-channel weights, min/max activation ranges,
-// percentile 99.99 when that method is chosen, 2048 bins a side.
+// DefaultConfig is per-channel weights, activation ranges keeping 99.99 % of
+// the calibration values (the method that kept MobileNetV2's top-1 closest
+// to the float model; see the package documentation), 2048 bins a side.
 func DefaultConfig() Config {
-	return Config{Method: MinMax, Percentile: 99.99, PerChannel: true, Bins: 2048}
+	return Config{Method: Percentile, Percentile: 99.99, PerChannel: true, Bins: 2048}
 }
 
 // Validate checks the fields.

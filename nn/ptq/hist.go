@@ -16,6 +16,7 @@ type Histogram struct {
 	R         float64   // half-width of the binned interval; 0 until a non-zero value
 	Counts    []float64 // 2·bins counts; bin i covers [−R + i·R/bins, −R + (i+1)·R/bins)
 	Zeros     float64   // zeros seen while R was 0 (moved into the bins once R is set)
+	Exact0    float64   // values exactly 0 (also counted in the bins or Zeros)
 	NonFinite int64
 	N         int64 // finite values seen
 	bins      int
@@ -39,6 +40,9 @@ func (h *Histogram) Add(x []float32) {
 			continue
 		}
 		finite++
+		if v == 0 {
+			h.Exact0++
+		}
 		if v < lo {
 			lo = v
 		}
@@ -181,9 +185,13 @@ func (h *Histogram) abs() []float64 {
 // 128 evenly spaced candidates, then every bin edge around the best one).
 // levels is 128 (one side of an
 // int8 range) for signed tensors, 255 for non-negative ones (the whole
-// uint8 range on [0, t]).
+// uint8 range on [0, t]). Exact zeros are left out: zero is exact in every
+// range, and the spike of a ReLU output would otherwise dominate.
 func (h *Histogram) entropy() float64 {
 	a := h.abs()
+	// Exact zeros (half of a ReLU output) are exact in any range: left in,
+	// their spike would dominate the divergence and pull the threshold down.
+	a[0] = math.Max(0, a[0]-h.Exact0)
 	levels := 128
 	if h.Min >= 0 {
 		levels = 255

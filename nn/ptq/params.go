@@ -50,7 +50,11 @@ func channelGeom(dims []int64, axis int) (ch, outer, inner int) {
 // 0 and values in [−127, 127] (TFLite's spec): one scale per index of axis
 // when perChannel, else one for the tensor. scale = max|w|/127 (1 for an
 // all-zero channel), q = round_half_even(w/scale) (QuantizeLinear's rounding).
-func quantizeWeights(w []float32, dims []int64, axis int, perChannel bool) ([]int8, []float32) {
+//
+// minScale, if not nil, holds a lower bound per channel (one value per index
+// of axis): a bias quantized with x_scale·w_scale must fit in int32, so a
+// channel whose weights are tiny next to its bias gets a larger scale.
+func quantizeWeights(w []float32, dims []int64, axis int, perChannel bool, minScale []float32) ([]int8, []float32) {
 	ch, outer, inner := channelGeom(dims, axis)
 	if !perChannel {
 		ch, outer, inner = 1, 1, len(w)
@@ -68,6 +72,15 @@ func quantizeWeights(w []float32, dims []int64, axis int, perChannel bool) ([]in
 		scales[c] = float32(a / 127)
 		if !(scales[c] >= smallestScale) {
 			scales[c] = 1
+		}
+	}
+	for i, m := range minScale {
+		c := i
+		if !perChannel {
+			c = 0
+		}
+		if m > scales[c] {
+			scales[c] = m
 		}
 	}
 	q := make([]int8, len(w))

@@ -201,7 +201,12 @@ func makePlan(g *onnxpb.Graph) *plan {
 		}
 		roles, why := computeRoles(n, ti, inits)
 		if why != "" {
-			p.reasons[i] = why
+			for _, in := range n.Inputs {
+				if ti.isActivation(in) { // a float op left float (not shape arithmetic)
+					p.reasons[i] = why
+					break
+				}
+			}
 			continue
 		}
 		if len(n.Outputs) != 1 || !ti.isActivation(n.Outputs[0]) {

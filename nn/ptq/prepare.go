@@ -28,6 +28,8 @@ const TargetOpset = 13
 //     bias: with s = gamma/sqrt(var+eps), W'[oc] = W[oc]·s[oc] and
 //     B'[oc] = (B[oc] − mean[oc])·s[oc] + beta[oc];
 //   - Identity nodes, and Dropout nodes whose mask nobody reads, are removed;
+//   - Reshape, Flatten and Transpose of initializers become initializers (a
+//     MatMul whose weights are a reshaped constant gets int8 weights);
 //   - nodes, initializers and value_info nobody uses are removed, and the
 //     nodes are put in topological order.
 func Prepare(m *onnxpb.Model) (*onnxpb.Model, error) {
@@ -57,6 +59,9 @@ func Prepare(m *onnxpb.Model) (*onnxpb.Model, error) {
 		return nil, err
 	}
 	removeIdentities(g)
+	if err := foldConstants(g); err != nil {
+		return nil, err
+	}
 	if err := foldBatchNorms(g); err != nil {
 		return nil, err
 	}
@@ -272,4 +277,164 @@ func foldBatchNorms(g *onnxpb.Graph) error {
 			return nil
 		}
 	}
+}
+
+// foldConstants replaces Reshape, Flatten and (float) Transpose nodes whose
+// data input is an initializer, and whose shape input if any is one too, by
+// an initializer holding the result.
+func foldConstants(g *onnxpb.Graph) error {
+	pinned := subgraphRefs(g)
+	outs := outputSet(g)
+	inits := initMap(g)
+	kept := g.Nodes[:0]
+	for _, n := range g.Nodes {
+		t, err := foldConstNode(n, inits)
+		if err != nil {
+			return err
+		}
+		if t == nil || outs[n.Outputs[0]] || pinned[n.Outputs[0]] {
+			kept = append(kept, n)
+			continue
+		}
+		g.Initializers = append(g.Initializers, t)
+		inits[t.Name] = t
+	}
+	g.Nodes = kept
+	return nil
+}
+
+// foldConstNode returns the initializer node n computes, or nil if n is not
+// a foldable Reshape, Flatten or Transpose of constants.
+func foldConstNode(n *onnxpb.Node, inits map[string]*onnxpb.Tensor) (*onnxpb.Tensor, error) {
+	if !isDefault(n) || len(n.Inputs) < 1 || len(n.Outputs) != 1 || n.Outputs[0] == "" {
+		return nil, nil
+	}
+	x := inits[n.Inputs[0]]
+	if x == nil || x.DataLocation != onnxpb.DataLocationDefault {
+		return nil, nil
+	}
+	size, err := x.NumElements()
+	if err != nil {
+		return nil, fmt.Errorf("ptq: %w", err)
+	}
+	var dims []int64
+	switch n.OpType {
+	case "Reshape":
+		if len(n.Inputs) != 2 || inits[n.Inputs[1]] == nil {
+			return nil, nil
+		}
+		spec, err := inits[n.Inputs[1]].Int64s()
+		if err != nil {
+			return nil, nil
+		}
+		allowZero, _ := n.AttrInt("allowzero", 0)
+		dims = make([]int64, len(spec))
+		known, infer := int64(1), -1
+		for i, d := range spec {
+			switch {
+			case d == 0 && allowZero == 0 && i < len(x.Dims):
+				dims[i] = x.Dims[i]
+			case d == -1 && infer < 0:
+				infer = i
+				continue
+			case d < 0:
+				return nil, nil
+			default:
+				dims[i] = d
+			}
+			known *= dims[i]
+		}
+		if infer >= 0 {
+			if known == 0 || int64(size)%known != 0 {
+				return nil, nil
+			}
+			dims[infer] = int64(size) / known
+		}
+	case "Flatten":
+		axis, _ := n.AttrInt("axis", 1)
+		if axis < 0 {
+			axis += int64(len(x.Dims))
+		}
+		if axis < 0 || axis > int64(len(x.Dims)) {
+			return nil, nil
+		}
+		a := int64(1)
+		for _, d := range x.Dims[:axis] {
+			a *= d
+		}
+		if a == 0 {
+			return nil, nil
+		}
+		dims = []int64{a, int64(size) / a}
+	case "Transpose":
+		if x.DataType != onnxpb.DataTypeFloat {
+			return nil, nil
+		}
+		return transposeInit(n, x)
+	default:
+		return nil, nil
+	}
+	prod := int64(1)
+	for _, d := range dims {
+		prod *= d
+	}
+	if prod != int64(size) {
+		return nil, nil
+	}
+	c := *x
+	c.Name, c.Dims = n.Outputs[0], dims
+	return &c, nil
+}
+
+// transposeInit evaluates Transpose (attribute perm, default reversed axes)
+// of a float initializer.
+func transposeInit(n *onnxpb.Node, x *onnxpb.Tensor) (*onnxpb.Tensor, error) {
+	r := len(x.Dims)
+	rev := make([]int64, r)
+	for i := range rev {
+		rev[i] = int64(r - 1 - i)
+	}
+	perm, err := n.AttrInts("perm", rev)
+	if err != nil || len(perm) != r {
+		return nil, nil
+	}
+	seen := make([]bool, r)
+	for _, p := range perm {
+		if p < 0 || p >= int64(r) || seen[p] {
+			return nil, nil
+		}
+		seen[p] = true
+	}
+	v, err := floatData(x)
+	if err != nil {
+		return nil, err
+	}
+	dims := make([]int64, r)
+	for i, p := range perm {
+		dims[i] = x.Dims[p]
+	}
+	// Strides of the input, then walk the output in order.
+	stride := make([]int, r)
+	s := 1
+	for i := r - 1; i >= 0; i-- {
+		stride[i] = s
+		s *= int(x.Dims[i])
+	}
+	out := make([]float32, len(v))
+	idx := make([]int, r)
+	for o := range out {
+		src := 0
+		for i, p := range perm {
+			src += idx[i] * stride[p]
+		}
+		out[o] = v[src]
+		for i := r - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < int(dims[i]) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return newFloatTensor(n.Outputs[0], dims, out), nil
 }

@@ -142,3 +142,33 @@ func TestPrepareRefusesOldOpset(t *testing.T) {
 		t.Errorf("Upsample: err %v, want ErrModel", err)
 	}
 }
+
+func TestPrepareFoldsConstantReshapes(t *testing.T) {
+	b := newBuilder(13, 5)
+	b.input("x", 2, 6)
+	b.rand("w0", -1, 1, 2, 2, 6)
+	b.node("Transpose", []string{"w0"}, []string{"wt"}, intsAttr("perm", []int64{2, 0, 1})) // [6, 2, 2]
+	b.g.Initializers = append(b.g.Initializers, newInt64Tensor("shape", []int64{2}, []int64{0, -1}))
+	b.node("Reshape", []string{"wt", "shape"}, []string{"w"}) // [6, 4]
+	b.node("MatMul", []string{"x", "w"}, []string{"y"})
+	b.output("y")
+	p, err := Prepare(b.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := opCounts(p.Graph); len(c) != 1 || c["MatMul"] != 1 {
+		t.Errorf("ops %v: want the weight Transpose and Reshape folded", c)
+	}
+	w := initMap(p.Graph)["w"]
+	if w == nil || !equalDims(w.Dims, []int64{6, 4}) {
+		t.Fatalf("folded weight %v", w)
+	}
+	x := randInput(rand.New(rand.NewSource(6)), -1, 1, 2, 6)
+	want, got := runNN(t, b.m, x), runNN(t, p, x)
+	if d, _ := maxDiff(want[0].F32, got[0].F32); d != 0 {
+		t.Errorf("folded model differs by %g", d)
+	}
+	if r, _ := computeRoles(p.Graph.Nodes[0], inferTypes(p.Graph), initMap(p.Graph)); r == nil || r[1].role != roleWeight {
+		t.Error("the MatMul's folded weight is not quantized as a weight")
+	}
+}

@@ -2,6 +2,7 @@ package ptq
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -264,10 +265,17 @@ func (q *quantizer) constDQ(n *onnxpb.Node, orig []string, roles []inputRole, j 
 	switch r.role {
 	case roleWeight:
 		key := fmt.Sprintf("w:%s:%d", name, r.axis)
+		minScale, err := q.biasBound(orig, roles)
+		if err != nil {
+			return "", err
+		}
+		if minScale != nil {
+			key += ":" + nodeBase(n) // scales adjusted for this node's bias
+		}
 		if w := q.weights[key]; w != nil {
 			return w.out, nil
 		}
-		qv, scales := quantizeWeights(v, t.Dims, r.axis, q.cfg.PerChannel)
+		qv, scales := quantizeWeights(v, t.Dims, r.axis, q.cfg.PerChannel, minScale)
 		out := q.emitDQ(name, t.Dims, scales, r.axis, func(qn string) *onnxpb.Tensor {
 			return newInt8Tensor(qn, append([]int64{}, t.Dims...), qv)
 		}, func(zn string, dims []int64) *onnxpb.Tensor {
@@ -278,7 +286,11 @@ func (q *quantizer) constDQ(n *onnxpb.Node, orig []string, roles []inputRole, j 
 		return out, nil
 	case roleBias:
 		// The weight (input 1) was quantized first: roles are in input order.
-		w := q.weights[fmt.Sprintf("w:%s:%d", orig[1], roles[1].axis)]
+		key := fmt.Sprintf("w:%s:%d", orig[1], roles[1].axis)
+		if w := q.weights[key+":"+nodeBase(n)]; w != nil {
+			key += ":" + nodeBase(n)
+		}
+		w := q.weights[key]
 		if w == nil {
 			return "", fmt.Errorf("ptq: node %q: bias before its weights (internal error)", nodeBase(n))
 		}
@@ -327,4 +339,42 @@ func (q *quantizer) emitDQ(name string, dims []int64, scales []float32, axis int
 	}
 	q.head = append(q.head, node)
 	return out
+}
+
+// biasBound returns, for a node with an int32 bias, the smallest weight
+// scale per output channel that keeps |bias/(x_scale·w_scale)| within int32
+// — nil when every channel's own scale already does (the usual case).
+func (q *quantizer) biasBound(orig []string, roles []inputRole) ([]float32, error) {
+	if len(roles) < 3 || roles[2].role != roleBias {
+		return nil, nil
+	}
+	b, err := floatData(q.inits[orig[2]])
+	if err != nil {
+		return nil, err
+	}
+	t := q.inits[orig[1]]
+	w, err := floatData(t)
+	if err != nil {
+		return nil, err
+	}
+	xs := float64(q.params[orig[0]].scale)
+	_, wscales := quantizeWeights(w, t.Dims, roles[1].axis, q.cfg.PerChannel, nil)
+	bound := make([]float32, len(b))
+	need := false
+	for c, v := range b {
+		// 2^31 − 256 leaves room for float32 rounding of the scale.
+		m := float32(math.Abs(float64(v)) / (xs * (math.MaxInt32 - 256)))
+		ws := wscales[0]
+		if len(wscales) > 1 {
+			ws = wscales[c]
+		}
+		if m > ws {
+			bound[c] = m
+			need = true
+		}
+	}
+	if !need {
+		return nil, nil
+	}
+	return bound, nil
 }

@@ -356,6 +356,7 @@ func TestQuantizeErrors(t *testing.T) {
 // close to the float model's on the calibration inputs (skips without the peer).
 func TestQuantizedRunsInORT(t *testing.T) {
 	bin := ortrun(t)
+	var f []float32
 	for _, m := range Methods() {
 		cfg := DefaultConfig()
 		cfg.Method = m
@@ -365,7 +366,9 @@ func TestQuantizedRunsInORT(t *testing.T) {
 			copy(batch.F32[i*s.Len():], s.F32)
 		}
 		in := map[string]*npy.Array{"x": npyOf(batch)}
-		f := runORT(t, bin, writeModel(t, prep, "f.onnx"), in)["logits"].F32
+		if f == nil { // the prepared float model is the same for every method
+			f = runORT(t, bin, writeModel(t, prep, "f.onnx"), in)["logits"].F32
+		}
 		qv := runORT(t, bin, writeModel(t, qm, "q.onnx"), in)["logits"].F32
 		if len(f) != 5*len(samples) || len(qv) != len(f) {
 			t.Fatalf("ORT logits: %d and %d values, want %d", len(f), len(qv), 5*len(samples))

@@ -1,0 +1,217 @@
+package ptq
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+	"github.com/ocellus/ocellus/nn/tensor"
+)
+
+// The agreement experiment (see the package documentation for the figures):
+// quantize a float ImageNet model from the shared assets with calibration
+// images from hymenoptera/train, then compare the top-1 class of the float
+// and the int8 model on hymenoptera/val, both run by ONNX Runtime (the peer
+// in ../shared/peer). It takes minutes, so it runs only when asked:
+//
+//	OCELLUS_PTQ_AGREEMENT=1 go test -run TestAgreementORT -v -timeout 30m ./nn/ptq
+//
+// OCELLUS_PTQ_CAL and OCELLUS_PTQ_VAL set the numbers of calibration and val
+// images (default 100 and all 153); OCELLUS_PTQ_MODELS=a.onnx,b.onnx (names
+// under ../shared/models/onnx, ImageNet-normalized NCHW image models) the
+// models (default mobilenetv2-1.0-imagenet-dequant.onnx).
+
+func listImages(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".jpg", ".jpeg", ".png", ".bmp":
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// spread picks n files evenly spaced over the list.
+func spread(files []string, n int) []string {
+	if len(files) <= n {
+		return files
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = files[i*len(files)/n]
+	}
+	return out
+}
+
+// imageBatch preprocesses images into one [N, C, H, W] tensor.
+func imageBatch(t *testing.T, spec preprocess.Spec, files []string) *tensor.Tensor {
+	t.Helper()
+	pre, err := preprocess.NewPreprocessor(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := spec.Len()
+	b := tensor.New(tensor.Float32, len(files), spec.Channels, spec.Height, spec.Width)
+	for i, f := range files {
+		img, err := preprocess.DecodeFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre.Run(img, b.F32[i*n:(i+1)*n])
+	}
+	return b
+}
+
+func argmaxRows(v []float32, rows int) []int {
+	cols := len(v) / rows
+	out := make([]int, rows)
+	for r := range out {
+		row := v[r*cols : (r+1)*cols]
+		for j, x := range row {
+			if x > row[out[r]] {
+				out[r] = j
+			}
+		}
+	}
+	return out
+}
+
+// envInt reads a positive integer from the environment, or def.
+func envInt(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return v
+}
+
+// withDynamicBatch gives a batch-1 model a symbolic batch dimension on its
+// inputs and outputs (dropping the intermediate shapes), so that ORT runs
+// all val images in one call.
+func withDynamicBatch(m *onnxpb.Model) {
+	for _, vi := range append(append([]*onnxpb.ValueInfo{}, m.Graph.Inputs...), m.Graph.Outputs...) {
+		if vi.Type.IsTensor() && vi.Type.Tensor.Shape != nil && len(vi.Type.Tensor.Shape.Dims) > 0 {
+			if d := vi.Type.Tensor.Shape.Dims[0]; d.HasValue && d.Value == 1 {
+				d.HasValue, d.Value, d.Param = false, 0, "N"
+			}
+		}
+	}
+	m.Graph.ValueInfo = nil
+}
+
+func TestAgreementORT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the quantization agreement experiment")
+	}
+	if os.Getenv("OCELLUS_PTQ_AGREEMENT") == "" {
+		t.Skip("the agreement experiment takes minutes; run it with OCELLUS_PTQ_AGREEMENT=1 (see agreement_test.go)")
+	}
+	bin := ortrun(t)
+	nCal := envInt(t, "OCELLUS_PTQ_CAL", 100)
+	nVal := envInt(t, "OCELLUS_PTQ_VAL", 1000)
+	models := []string{"mobilenetv2-1.0-imagenet-dequant.onnx"}
+	if s := os.Getenv("OCELLUS_PTQ_MODELS"); s != "" {
+		models = strings.Split(s, ",")
+	}
+	train := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
+	val := spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
+	type variant struct {
+		m    Method
+		p    float64
+		need float64 // minimum agreement in percent (a regression guard)
+	}
+	variants := []variant{{MinMax, 0, 80}, {Percentile, 99.9, 80}, {Percentile, 99.99, 90}, {Percentile, 99.999, 85}, {Entropy, 0, 85}, {MSE, 0, 85}}
+	for _, name := range models {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(fixture.Path(t, "models", "onnx", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := onnxpb.DecodeModel(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			withDynamicBatch(src)
+			path := writeModel(t, src, "float.onnx")
+			prep, err := Prepare(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cal, err := NewCalibrator(prep, DefaultConfig().Bins, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := cal.Model().Inputs()[0]
+			spec := preprocess.DefaultSpec()
+			spec.Height, spec.Width = in.Shape[2], in.Shape[3]
+			calFiles := spread(train, nCal)
+			calBatch := imageBatch(t, spec, calFiles)
+			n := spec.Len()
+			for i := range calFiles {
+				if err := cal.Add(tensor.FromF32(calBatch.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			inputs := map[string]*npy.Array{in.Name: npyOf(imageBatch(t, spec, val))}
+			outName := prep.Graph.Outputs[0].Name
+			want := argmaxRows(runORT(t, bin, path, inputs)[outName].F32, len(val))
+			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement with the float model on %d hymenoptera/val images (both in ORT):",
+				name, len(calFiles), len(val))
+			for _, v := range variants {
+				cfg := DefaultConfig()
+				cfg.Method = v.m
+				if v.p != 0 {
+					cfg.Percentile = v.p
+				}
+				ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				qm, _, err := Quantize(prep, ranges, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				qpath := writeModel(t, qm, "q.onnx")
+				got := argmaxRows(runORT(t, bin, qpath, inputs)[outName].F32, len(val))
+				// Hook: ocellus's own int8 execution of qpath goes here, compared
+				// with got (ORT's int8 top-1) and want (the float top-1).
+				same := 0
+				for i := range want {
+					if got[i] == want[i] {
+						same++
+					}
+				}
+				pct := 100 * float64(same) / float64(len(want))
+				label := v.m.String()
+				if v.m == Percentile {
+					label += " " + strconv.FormatFloat(v.p, 'g', -1, 64)
+				}
+				t.Logf("  %-18s %3d/%d  %5.1f %%", label, same, len(want), pct)
+				if pct < v.need {
+					t.Errorf("%s, %s: top-1 agreement %.1f%% < %g%%", name, label, pct, v.need)
+				}
+			}
+		})
+	}
+}
