@@ -31,6 +31,7 @@ func commands() []command {
 		{"inspect", "print a model's inputs, outputs, ops, parameters and MACs", runInspect},
 		{"run", "run a model on .npy tensors and write its outputs as .npy", runRun},
 		{"bench", "time inference (median_ms=..., for ../shared/peer/bench-pair.sh)", runBench},
+		{"quantize", "post-training quantization of a float ONNX model to a QDQ ONNX model", runQuantize},
 		{"samples", "manage the labelled sample store", runSamples},
 		{"cameras", "list the V4L2 cameras with their formats, sizes and rates", runCameras},
 		{"version", "print the version", runVersion},

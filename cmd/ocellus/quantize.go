@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+	"github.com/ocellus/ocellus/nn/ptq"
+	"github.com/ocellus/ocellus/nn/tensor"
+)
+
+func runQuantize(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("quantize", stderr)
+	model := fs.String("model", "", "float model (.onnx) (required)")
+	calib := fs.String("calib", "", "calibration images: a folder (searched recursively for .jpg, .jpeg, .png, .bmp) (required)")
+	out := fs.String("out", "", "quantized QDQ model to write (.onnx) (required)")
+	def := ptq.DefaultConfig()
+	method := fs.String("method", def.Method.String(), "activation range method: minmax | percentile | entropy | mse")
+	percentile := fs.Float64("percentile", def.Percentile, "share of values (%) the percentile method keeps")
+	samples := fs.Int("samples", 100, "calibration images to use (spread evenly over the sorted file list)")
+	perChannel := fs.Bool("per-channel", def.PerChannel, "one weight scale per output channel")
+	pp := addPreprocessFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [preprocessing flags]")
+		fmt.Fprintln(stderr, "Writes an ONNX QDQ model: int8 per-channel weights, uint8 activations with ranges from the calibration images.")
+		fmt.Fprintln(stderr, "Preprocessing is chosen as for classify (input shape, then M.onnx"+preprocess.SidecarSuffix+", then the flags).")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *model == "":
+		return usagef("--model is required")
+	case *calib == "":
+		return usagef("--calib is required (a folder of images)")
+	case *out == "":
+		return usagef("--out is required")
+	case fs.NArg() > 0:
+		return usagef("unexpected arguments %q", fs.Args())
+	case *samples < 1:
+		return usagef("--samples must be at least 1")
+	}
+	if strings.HasPrefix(*calib, "store:") {
+		return usagef("--calib %s: the sample store is not supported yet; give a folder of images", *calib)
+	}
+	cfg := def
+	var err error
+	if cfg.Method, err = ptq.ParseMethod(*method); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg.Percentile, cfg.PerChannel = *percentile, *perChannel
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	if abs(*out) == abs(*model) {
+		return usagef("--out must differ from --model")
+	}
+	files, err := listImages(*calib)
+	if err != nil {
+		return err
+	}
+	files = spread(files, *samples)
+
+	data, err := os.ReadFile(*model)
+	if err != nil {
+		return err
+	}
+	src, err := onnxpb.DecodeModel(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *model, err)
+	}
+	prep, err := ptq.Prepare(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *model, err)
+	}
+	cal, err := ptq.NewCalibrator(prep, cfg.Bins, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *model, err)
+	}
+	ins := cal.Model().Inputs()
+	if len(ins) != 1 || ins[0].DType != tensor.Float32 {
+		return fmt.Errorf("%s: quantize calibrates models with one float32 image input, this one has %d inputs", *model, len(ins))
+	}
+	spec, err := resolveSpec(ins[0], *model, pp)
+	if err != nil {
+		return err
+	}
+	pre, err := preprocess.NewPreprocessor(spec)
+	if err != nil {
+		return err
+	}
+	x := tensor.New(tensor.Float32, ins[0].Shape...)
+	for _, f := range files {
+		img, err := preprocess.DecodeFile(f)
+		if err != nil {
+			return fmt.Errorf("calibration image: %w", err)
+		}
+		pre.Run(img, x.F32)
+		if err := cal.Add(x); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
+	if err != nil {
+		return err
+	}
+	qm, rep, err := ptq.Quantize(prep, ranges, cfg)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, qm.Marshal(), 0o644); err != nil {
+		return err
+	}
+	// The quantized model takes the same input: keep its preprocessing
+	// explicit when it is not what the input shape alone implies.
+	if base, err := specFromInput(ins[0]); err == nil && !reflect.DeepEqual(base, spec) {
+		if err := preprocess.WriteSidecar(*out, spec); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "calibrated on %d images from %s (method %v", cal.Samples(), *calib, cfg.Method)
+	if cfg.Method == ptq.Percentile {
+		fmt.Fprintf(stdout, " %g%%", cfg.Percentile)
+	}
+	fmt.Fprintf(stdout, ", preprocessing %s)\n%s\n", spec, rep)
+	for _, why := range rep.FloatWhy {
+		fmt.Fprintf(stdout, "  kept float: %s\n", why)
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return nil
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// imageExts are the calibration image types (decoded by camera/preprocess).
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true}
+
+// listImages lists the images under dir, recursively, sorted by path.
+func listImages(dir string) ([]string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--calib: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, usagef("--calib %s is not a folder", dir)
+	}
+	var files []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--calib: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, errors.New("--calib " + dir + ": no images (.jpg, .jpeg, .png, .bmp) in the folder or below it")
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// spread picks n files evenly spaced over the sorted list (all if fewer), so
+// that a class-per-folder dataset contributes every class.
+func spread(files []string, n int) []string {
+	if len(files) <= n {
+		return files
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = files[i*len(files)/n]
+	}
+	return out
+}

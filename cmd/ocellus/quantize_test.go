@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+)
+
+// tinyImageModel writes a float model with an image input [1,3,16,16]:
+// conv 3×3 → Relu → GlobalAveragePool → Flatten → Gemm → 4 logits.
+func tinyImageModel(t *testing.T, dir string) string {
+	t.Helper()
+	rng := rand.New(rand.NewSource(1))
+	ft := func(name string, dims ...int64) *onnxpb.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		raw := make([]byte, 4*n)
+		for i := int64(0); i < n; i++ {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(rng.Float32()-0.5))
+		}
+		return &onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.DataTypeFloat, RawData: raw}
+	}
+	vi := func(name string, dims ...int64) *onnxpb.ValueInfo {
+		s := &onnxpb.Shape{}
+		for _, d := range dims {
+			s.Dims = append(s.Dims, &onnxpb.Dim{Value: d, HasValue: true})
+		}
+		return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
+			Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: s}}}
+	}
+	g := &onnxpb.Graph{
+		Name:         "tiny",
+		Inputs:       []*onnxpb.ValueInfo{vi("image", 1, 3, 16, 16)},
+		Outputs:      []*onnxpb.ValueInfo{vi("logits", 1, 4)},
+		Initializers: []*onnxpb.Tensor{ft("w", 6, 3, 3, 3), ft("b", 6), ft("wg", 4, 6), ft("bg", 4)},
+		Nodes: []*onnxpb.Node{
+			{OpType: "Conv", Name: "conv", Inputs: []string{"image", "w", "b"}, Outputs: []string{"c"},
+				Attributes: []*onnxpb.Attribute{{Name: "pads", Type: onnxpb.AttrTypeInts, Ints: []int64{1, 1, 1, 1}}}},
+			{OpType: "Relu", Name: "relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
+			{OpType: "GlobalAveragePool", Name: "gap", Inputs: []string{"r"}, Outputs: []string{"g"}},
+			{OpType: "Flatten", Name: "flat", Inputs: []string{"g"}, Outputs: []string{"f"}},
+			{OpType: "Gemm", Name: "fc", Inputs: []string{"f", "wg", "bg"}, Outputs: []string{"logits"},
+				Attributes: []*onnxpb.Attribute{{Name: "transB", Type: onnxpb.AttrTypeInt, I: 1}}},
+		},
+	}
+	m := &onnxpb.Model{IRVersion: 7, Graph: g, OpsetImports: []*onnxpb.OperatorSetID{{Version: 13}}}
+	p := filepath.Join(dir, "tiny.onnx")
+	if err := os.WriteFile(p, m.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func writePNG(t *testing.T, path string, seed int64) {
+	t.Helper()
+	rng := rand.New(rand.NewSource(seed))
+	img := image.NewRGBA(image.Rect(0, 0, 20, 24))
+	for y := 0; y < 24; y++ {
+		for x := 0; x < 20; x++ {
+			img.Set(x, y, color.RGBA{uint8(rng.Intn(256)), uint8(rng.Intn(256)), uint8(rng.Intn(256)), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQuantizeCLI(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyImageModel(t, dir)
+	calib := filepath.Join(dir, "calib")
+	writePNG(t, filepath.Join(calib, "a", "1.png"), 1)
+	writePNG(t, filepath.Join(calib, "b", "deeper", "2.PNG"), 2)
+	os.WriteFile(filepath.Join(calib, "notes.txt"), []byte("not an image, ignored"), 0o644)
+	out := filepath.Join(dir, "tiny.q.onnx")
+	var stdout, stderr bytes.Buffer
+	args := []string{"quantize", "--model", model, "--calib", calib, "--out", out, "--method", "percentile", "--norm", "tf"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "calibrated on 2 images") || !strings.Contains(stdout.String(), "Conv 1") {
+		t.Errorf("unexpected report:\n%s", stdout.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnxpb.DecodeModel(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, n := range m.Graph.Nodes {
+		ops[n.OpType]++
+	}
+	if ops["QuantizeLinear"] == 0 || ops["DequantizeLinear"] == 0 || ops["Relu"] != 0 {
+		t.Errorf("quantized model ops %v: want Q/DQ nodes and the Relu folded", ops)
+	}
+	// --norm tf differs from what the input shape implies: the output gets a sidecar.
+	spec, ok, err := preprocess.LoadSidecar(out)
+	if err != nil || !ok {
+		t.Fatalf("no preprocessing sidecar next to %s: %v", out, err)
+	}
+	if spec.Offset != -1 || spec.Mean != [3]float32{} {
+		t.Errorf("sidecar %v does not hold the tf normalisation", spec)
+	}
+}
+
+func TestQuantizeCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyImageModel(t, dir)
+	empty := filepath.Join(dir, "empty")
+	os.MkdirAll(filepath.Join(empty, "sub"), 0o755)
+	os.WriteFile(filepath.Join(empty, "sub", "readme.txt"), []byte("x"), 0o644)
+	badDir := filepath.Join(dir, "bad")
+	writePNG(t, filepath.Join(badDir, "a.png"), 1)
+	os.WriteFile(filepath.Join(badDir, "broken.jpg"), []byte("\xff\xd8\xff\xe0 truncated"), 0o644)
+	out := filepath.Join(dir, "o.onnx")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"quantize", "--model", model, "--out", out}, 2, "--calib is required"},
+		{[]string{"quantize", "--calib", empty, "--out", out}, 2, "--model is required"},
+		{[]string{"quantize", "--model", model, "--calib", empty}, 2, "--out is required"},
+		{[]string{"quantize", "--model", model, "--calib", empty, "--out", out}, 1, "no images"},
+		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out}, 1, "broken.jpg"},
+		{[]string{"quantize", "--model", model, "--calib", filepath.Join(dir, "nope"), "--out", out}, 1, "nope"},
+		{[]string{"quantize", "--model", model, "--calib", model, "--out", out}, 2, "not a folder"},
+		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out, "--method", "kl"}, 2, "minmax"},
+		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out, "--percentile", "20"}, 2, "percentile"},
+		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out, "--samples", "0"}, 2, "--samples"},
+		{[]string{"quantize", "--model", model, "--calib", "store:/x.db", "--out", out}, 2, "store"},
+		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", model}, 2, "differ"},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(c.args, &stdout, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args[1:], code, stderr.String(), c.code, c.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed quantize wrote its output")
+	}
+}
