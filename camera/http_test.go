@@ -80,7 +80,7 @@ func testCtx(t *testing.T) context.Context {
 
 // fastOpts has short timeouts and backoff so that recovery tests finish quickly.
 func fastOpts() Options {
-	return Options{Timeout: 300 * time.Millisecond, Backoff: Backoff{First: time.Millisecond, Max: 5 * time.Millisecond}, FPS: 1000}
+	return Options{Timeout: time.Second, Backoff: Backoff{First: time.Millisecond, Max: 5 * time.Millisecond}, FPS: 1000}
 }
 
 // expectFrame calls Next and checks that it returns the fixture frame want (an MJPEG frame, same bytes).
