@@ -57,8 +57,7 @@ func OpenHTTP(ctx context.Context, url string, opts Options) (Source, error) {
 		s.pace.wait(ctx, nil) // the first response counts as the first poll
 		return s, nil
 	}
-	resp.Body.Close()
-	conn.cancel()
+	conn.close()
 	c.closeIdle()
 	return nil, fmt.Errorf("%w: %s serves %q, want multipart/x-mixed-replace (an MJPEG stream) or image/jpeg (a snapshot)", ErrContentType, url, ct)
 }
