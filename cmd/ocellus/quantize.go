@@ -15,12 +15,13 @@ import (
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/ptq"
 	"github.com/ocellus/ocellus/nn/tensor"
+	"github.com/ocellus/ocellus/store"
 )
 
 func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("quantize", stderr)
 	model := fs.String("model", "", "float model (.onnx) (required)")
-	calib := fs.String("calib", "", "calibration images: a folder (searched recursively for .jpg, .jpeg, .png, .bmp) (required)")
+	calib := fs.String("calib", "", "calibration images: a folder (searched recursively for .jpg, .jpeg, .png, .bmp), or store:DB for the sample store's train split (required)")
 	out := fs.String("out", "", "quantized QDQ model to write (.onnx) (required)")
 	def := ptq.DefaultConfig()
 	method := fs.String("method", def.Method.String(), "activation range method: minmax | percentile | entropy | mse")
@@ -29,7 +30,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	perChannel := fs.Bool("per-channel", def.PerChannel, "one weight scale per output channel")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [preprocessing flags]")
+		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [preprocessing flags]")
 		fmt.Fprintln(stderr, "Writes an ONNX QDQ model: int8 per-channel weights, uint8 activations with ranges from the calibration images.")
 		fmt.Fprintln(stderr, "Preprocessing is chosen as for classify (input shape, then M.onnx"+preprocess.SidecarSuffix+", then the flags).")
 		fs.PrintDefaults()
@@ -49,9 +50,6 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	case *samples < 1:
 		return usagef("--samples must be at least 1")
 	}
-	if strings.HasPrefix(*calib, "store:") {
-		return usagef("--calib %s: the sample store is not supported yet; give a folder of images", *calib)
-	}
 	cfg := def
 	var err error
 	if cfg.Method, err = ptq.ParseMethod(*method); err != nil {
@@ -64,21 +62,22 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	if abs(*out) == abs(*model) {
 		return usagef("--out must differ from --model")
 	}
-	files, err := listImages(*calib)
+	src0, err := openCalibSource(*calib)
 	if err != nil {
 		return err
 	}
-	files = spread(files, *samples)
+	defer src0.close()
+	items := spread(src0.items, *samples)
 
 	data, err := os.ReadFile(*model)
 	if err != nil {
 		return err
 	}
-	src, err := onnxpb.DecodeModel(data)
+	fm, err := onnxpb.DecodeModel(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
-	prep, err := ptq.Prepare(src)
+	prep, err := ptq.Prepare(fm)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
@@ -99,14 +98,14 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	x := tensor.New(tensor.Float32, ins[0].Shape...)
-	for _, f := range files {
-		img, err := preprocess.DecodeFile(f)
+	for _, it := range items {
+		img, err := it.load()
 		if err != nil {
-			return fmt.Errorf("calibration image: %w", err)
+			return fmt.Errorf("calibration image %s: %w", it.name, err)
 		}
 		pre.Run(img, x.F32)
 		if err := cal.Add(x); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+			return fmt.Errorf("%s: %w", it.name, err)
 		}
 	}
 	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
@@ -127,7 +126,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "calibrated on %d images from %s (method %v", cal.Samples(), *calib, cfg.Method)
+	fmt.Fprintf(stdout, "calibrated on %d images from %s (method %v", cal.Samples(), src0.desc, cfg.Method)
 	if cfg.Method == ptq.Percentile {
 		fmt.Fprintf(stdout, " %g%%", cfg.Percentile)
 	}
@@ -145,6 +144,77 @@ func abs(p string) string {
 		return p
 	}
 	return a
+}
+
+// calibItem is one calibration image: a name for messages and its loader.
+type calibItem struct {
+	name string
+	load func() (*preprocess.RGB8, error)
+}
+
+// calibSource is the list of calibration images of a folder or a store.
+type calibSource struct {
+	desc  string
+	items []calibItem
+	close func()
+}
+
+// openCalibSource lists the images of --calib: a folder, or store:DB (the
+// train split of the sample store, or every sample if the split is empty).
+func openCalibSource(spec string) (*calibSource, error) {
+	if path, ok := strings.CutPrefix(spec, "store:"); ok {
+		if path == "" {
+			return nil, usagef("--calib store: needs the store's database file (store:PATH)")
+		}
+		st, err := openSamplesStore(path, false, true)
+		if err != nil {
+			return nil, fmt.Errorf("--calib: %w", err)
+		}
+		desc := "store " + path + " (train split)"
+		list, err := st.Samples(store.Filter{Split: store.Train})
+		if err == nil && len(list) == 0 {
+			desc = "store " + path
+			list, err = st.Samples(store.Filter{})
+		}
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("--calib: %w", err)
+		}
+		if len(list) == 0 {
+			st.Close()
+			return nil, errors.New("--calib " + spec + ": the store holds no samples")
+		}
+		src := &calibSource{desc: desc, close: func() { st.Close() }}
+		for _, smp := range list {
+			id := smp.ID
+			src.items = append(src.items, calibItem{
+				name: fmt.Sprintf("store %s sample %d", path, id),
+				load: func() (*preprocess.RGB8, error) {
+					b, err := st.Image(id)
+					if err != nil {
+						return nil, err
+					}
+					return preprocess.DecodeBytes(b)
+				},
+			})
+		}
+		return src, nil
+	}
+	files, err := listImages(spec)
+	if err != nil {
+		return nil, err
+	}
+	src := &calibSource{desc: spec, close: func() {}}
+	for _, f := range files {
+		src.items = append(src.items, calibItem{name: f, load: func() (*preprocess.RGB8, error) {
+			img, err := preprocess.DecodeFile(f)
+			if u := errors.Unwrap(err); u != nil {
+				err = u // DecodeFile names the file; the caller does too
+			}
+			return img, err
+		}})
+	}
+	return src, nil
 }
 
 // imageExts are the calibration image types (decoded by camera/preprocess).
@@ -179,15 +249,15 @@ func listImages(dir string) ([]string, error) {
 	return files, nil
 }
 
-// spread picks n files evenly spaced over the sorted list (all if fewer), so
-// that a class-per-folder dataset contributes every class.
-func spread(files []string, n int) []string {
-	if len(files) <= n {
-		return files
+// spread picks n items evenly spaced over the list (all if fewer), so that
+// a class-per-folder dataset contributes every class.
+func spread[T any](items []T, n int) []T {
+	if len(items) <= n {
+		return items
 	}
-	out := make([]string, n)
+	out := make([]T, n)
 	for i := range out {
-		out[i] = files[i*len(files)/n]
+		out[i] = items[i*len(items)/n]
 	}
 	return out
 }

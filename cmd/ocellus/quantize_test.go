@@ -10,11 +10,13 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+	"github.com/ocellus/ocellus/store"
 )
 
 // tinyImageModel writes a float model with an image input [1,3,16,16]:
@@ -126,6 +128,46 @@ func TestQuantizeCLI(t *testing.T) {
 	}
 }
 
+// TestQuantizeCLIStore calibrates from the sample store's train split.
+func TestQuantizeCLIStore(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyImageModel(t, dir)
+	db := filepath.Join(dir, "ocellus.db")
+	st, err := store.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddLabel("thing"); err != nil {
+		t.Fatal(err)
+	}
+	for i, split := range []store.Split{store.Train, store.Train, store.Train, store.Val} {
+		p := filepath.Join(dir, "img", strconv.Itoa(i)+".png")
+		writePNG(t, p, int64(i))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AddSample(store.NewSample{Image: b, Label: "thing", Split: split}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "q.onnx")
+	var stdout, stderr bytes.Buffer
+	args := []string{"quantize", "--model", model, "--calib", "store:" + db, "--out", out, "--method", "minmax"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "calibrated on 3 images from store "+db+" (train split)") {
+		t.Errorf("unexpected report:\n%s", stdout.String())
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestQuantizeCLIErrors(t *testing.T) {
 	dir := t.TempDir()
 	model := tinyImageModel(t, dir)
@@ -151,7 +193,8 @@ func TestQuantizeCLIErrors(t *testing.T) {
 		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out, "--method", "kl"}, 2, "minmax"},
 		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out, "--percentile", "20"}, 2, "percentile"},
 		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", out, "--samples", "0"}, 2, "--samples"},
-		{[]string{"quantize", "--model", model, "--calib", "store:/x.db", "--out", out}, 2, "store"},
+		{[]string{"quantize", "--model", model, "--calib", "store:" + filepath.Join(dir, "none.db"), "--out", out}, 1, "none.db does not exist"},
+		{[]string{"quantize", "--model", model, "--calib", "store:", "--out", out}, 2, "store:PATH"},
 		{[]string{"quantize", "--model", model, "--calib", badDir, "--out", model}, 2, "differ"},
 	}
 	for _, c := range cases {
