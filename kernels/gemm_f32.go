@@ -48,12 +48,15 @@ type gemmF32Asm uint8
 const (
 	gemmF32AsmNone gemmF32Asm = iota
 	gemmF32Asm6x16AVX2
+	gemmF32Asm8x8NEON
 )
 
 func (k gemmF32Asm) run(p *gemmF32Args) {
 	switch k {
 	case gemmF32Asm6x16AVX2:
 		gemmF32_6x16_avx2(p)
+	case gemmF32Asm8x8NEON:
+		gemmF32_8x8_neon(p)
 	default:
 		panic("kernels: no assembly GEMM kernel " + strconv.Itoa(int(k)))
 	}
@@ -65,6 +68,8 @@ func (k gemmF32Asm) run(p *gemmF32Args) {
 var gemmF32Impls = []gemmF32Impl{
 	{Name: "gemmF32_6x16_avx2", Available: gemmF32HaveAVX2, MR: 6, NR: 16, KC: gemmF32KC,
 		Pack: packGemmF32B, Asm: gemmF32Asm6x16AVX2, NStep: 8},
+	{Name: "gemmF32_8x8_neon", Available: gemmF32HaveNEON, MR: 8, NR: 8, KC: gemmF32KC,
+		Pack: packGemmF32B, Asm: gemmF32Asm8x8NEON, NStep: 8},
 	{Name: "gemmF32_6x1_go", Available: always, MR: 6, NR: 1, KC: gemmF32KC,
 		Pack: packGemmF32B, Fn: gemmF32_6x1_go},
 	{Name: "gemmF32_4x2_go", Available: always, MR: 4, NR: 2, KC: gemmF32KC, Strided: true,
