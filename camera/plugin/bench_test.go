@@ -51,7 +51,8 @@ func BenchmarkPluginStart(b *testing.B) {
 }
 
 // BenchmarkProcess is one 640×480 RGB8 frame through a plugin (copy in, process, copy out), with
-// the built-in grey conversion for comparison.
+// both engines, and the built-in grey conversion for comparison. The frame deadline is a minute:
+// the interpreter under QEMU needs seconds per frame.
 func BenchmarkProcess(b *testing.B) {
 	const w, h = 640, 480
 	img := randomRGB(1, w, h, 30, 220)
@@ -62,28 +63,34 @@ func BenchmarkProcess(b *testing.B) {
 		{"plugin=roicrop,roi=320x240", "roicrop", "x=160,y=120,w=320,h=240"},
 		{"plugin=invert(wat)", "invert", ""},
 	}
-	for _, c := range cases {
-		b.Run(c.name+"/640x480", func(b *testing.B) {
-			var p *Plugin
-			if c.plugin == "invert" {
-				var err error
-				if p, err = testHost.Load(context.Background(), watWasm(b, "invert"), Options{Name: "invert"}); err != nil {
+	interp, err := NewHost(Config{Engine: EngineInterpreter})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer interp.Close(context.Background())
+	for _, host := range []*Host{testHost, interp} {
+		for _, c := range cases {
+			b.Run("engine="+host.Engine().String()+"/"+c.name+"/640x480", func(b *testing.B) {
+				wasm := watWasm(b, "invert")
+				if c.plugin != "invert" {
+					wasm = pluginWasm(b, c.plugin)
+				}
+				p, err := host.Load(context.Background(), wasm, Options{Name: c.plugin, Params: c.params, FrameTimeout: time.Minute})
+				if err != nil {
 					b.Fatal(err)
 				}
 				defer p.Close(context.Background())
-			} else {
-				p = load(b, c.plugin, Options{Params: c.params})
-			}
-			var out Output
-			b.SetBytes(int64(len(frame.Pix)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := p.Process(context.Background(), frame, &out); err != nil {
-					b.Fatal(err)
+				var out Output
+				b.SetBytes(int64(len(frame.Pix)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := p.Process(context.Background(), frame, &out); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			reportFrames(b)
-		})
+				reportFrames(b)
+			})
+		}
 	}
 	b.Run("builtin=luma/640x480", func(b *testing.B) {
 		grey := make([]byte, w*h)
@@ -106,7 +113,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	dst := make([]float32, spec.Len())
 	b.Run("plugin=grayscale/640x480-224x224", func(b *testing.B) {
-		pl, err := NewPipeline(load(b, "grayscale", Options{Params: "stretch=off"}), spec, Drop)
+		pl, err := NewPipeline(load(b, "grayscale", Options{Params: "stretch=off", FrameTimeout: time.Minute}), spec, Drop)
 		if err != nil {
 			b.Fatal(err)
 		}

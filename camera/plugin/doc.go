@@ -51,7 +51,7 @@
 //
 // wazero compiles plugins to machine code on amd64 (SSE4.1) and arm64, and interprets them
 // elsewhere, notably on 32-bit arm (armv6, armv7: Pi Zero, Pi 2/3 on a 32-bit OS), where plugins
-// run several times slower. Host.Engine says which is in use and Host.StartMessage says so in a
+// run 10 to 40 times slower. Host.Engine says which is in use and Host.StartMessage says so in a
 // line to log at start (NewHost logs it when Config.Logger is set). Compiling a Go plugin takes
 // about a second natively and much longer on a small board; with Config.CacheDir the compiled
 // code is stored on disk, and the next start loads it instead (BenchmarkPluginStart measures

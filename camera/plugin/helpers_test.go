@@ -6,16 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 )
-
-// slowEmulation reports that the tests run the interpreter under QEMU (32-bit arm), where a
-// frame costs ~100× more than natively: tests then use smaller frames and longer deadlines.
-func slowEmulation() bool { return runtime.GOARCH == "arm" }
 
 // watWasm reads a committed module assembled from testdata/wat/NAME.wat
 // (regenerate: cd testdata/wat && for f in *.wat; do wat2wasm $f -o ${f%.wat}.wasm; done).

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -66,8 +67,12 @@ func NewHost(cfg Config) (*Host, error) {
 		}
 		h.cache = c
 	}
-	if cfg.Logger != nil {
-		cfg.Logger.Info(h.StartMessage(), "engine", h.engine.String(), "cache", cfg.CacheDir)
+	if log := cfg.Logger; log != nil {
+		level := slog.LevelInfo
+		if h.engine == EngineInterpreter && cfg.Engine == EngineAuto {
+			level = slog.LevelWarn // slower than the operator may expect
+		}
+		log.Log(context.Background(), level, h.StartMessage(), "engine", h.engine.String(), "cache", cfg.CacheDir)
 	}
 	return h, nil
 }
@@ -95,7 +100,7 @@ func (h *Host) StartMessage() string {
 	} else {
 		b.WriteString(": wazero has no compiler for this CPU")
 	}
-	b.WriteString("); plugins run several times slower than compiled and nothing is cached on disk")
+	b.WriteString("); plugins run 10 to 40 times slower than compiled and nothing is cached on disk")
 	return b.String()
 }
 
@@ -103,7 +108,7 @@ func (h *Host) StartMessage() string {
 // an instance, checks its ABI version and configures it with opts.Params. ctx bounds the
 // compilation; starting is bounded by opts.StartTimeout too. Errors are *Error values.
 func (h *Host) Load(ctx context.Context, wasm []byte, opts Options) (*Plugin, error) {
-	opts, err := opts.withDefaults()
+	opts, err := opts.withDefaults(h.engine)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -105,5 +106,48 @@ func TestOptionsValidation(t *testing.T) {
 	}
 	if err := (Config{Engine: 9}).Validate(); err == nil {
 		t.Error("engine 9 accepted")
+	}
+}
+
+// Plugins loaded from one host run in parallel goroutines, one plugin each; loads of the same
+// module wait for one compilation.
+func TestConcurrentPlugins(t *testing.T) {
+	h, err := NewHost(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	wasm := pluginWasm(t, "roicrop")
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			p, err := h.Load(context.Background(), wasm, Options{Name: fmt.Sprint("roicrop", g), Params: fmt.Sprintf("x=%d,w=1,h=1", g)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer p.Close(context.Background())
+			img := randomRGB(uint64(g), 8, 2, 0, 255)
+			var out Output
+			for range 20 {
+				if err := p.Process(context.Background(), rgbFrame(img), &out); err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(out.Pix, img.Pix[3*g:3*g+3]) {
+					errs <- fmt.Errorf("goroutine %d: crop %v, want %v", g, out.Pix, img.Pix[3*g:3*g+3])
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(h.modules); n != 1 {
+		t.Fatalf("%d compiled modules for one module and one memory limit, want 1", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The test plugins, built once for the whole test binary by TestMain with the Go toolchain that
@@ -131,11 +132,15 @@ func pluginWasm(t testing.TB, name string) []byte {
 	return b
 }
 
-// load loads a test plugin into the shared host and closes it at the end of the test.
+// load loads a test plugin into the shared host and closes it at the end of the test. The frame
+// deadline defaults to a minute: tests that want one to expire set it.
 func load(t testing.TB, name string, opts Options) *Plugin {
 	t.Helper()
 	if opts.Name == "" {
 		opts.Name = name
+	}
+	if opts.FrameTimeout == 0 {
+		opts.FrameTimeout = time.Minute
 	}
 	p, err := testHost.Load(context.Background(), pluginWasm(t, name), opts)
 	if err != nil {

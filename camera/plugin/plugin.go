@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -76,6 +77,7 @@ type Plugin struct {
 	sb           sandbox
 	inst         *instance
 	stack        [5]uint64
+	budget       string // the time the calls in progress have, for error messages
 	stats        Stats
 	closed       atomic.Bool
 }
@@ -176,7 +178,7 @@ func (p *Plugin) checkExports() error {
 // start instantiates the module, runs _initialize, checks the ABI version and configures the
 // instance, all within StartTimeout. frame is 0 at load.
 func (p *Plugin) start(ctx context.Context, frame uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
+	ctx, cancel := p.withDeadline(ctx, p.opts.StartTimeout)
 	defer cancel()
 	p.sb.restart()
 	ctx = withSandbox(ctx, &p.sb)
@@ -304,17 +306,24 @@ func (p *Plugin) atLimit(inst *instance) bool {
 	return inst != nil && uint64(inst.mem.Size()) >= uint64(p.opts.MemoryLimitPages)<<16
 }
 
+// withDeadline bounds ctx by timeout and notes for error messages which deadline applies.
+func (p *Plugin) withDeadline(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	p.budget = timeout.String()
+	if d, ok := ctx.Deadline(); ok {
+		if r := time.Until(d); r < timeout {
+			p.budget = r.Round(time.Millisecond).String() + " (the caller's deadline)"
+		}
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
 // callError classifies an error returned by a call into the guest and discards the instance.
 func (p *Plugin) callError(ctx context.Context, frame uint64, op string, err error, inst *instance) *Error {
 	e := &Error{Plugin: p.opts.Name, Frame: frame, Op: op, Err: err, Output: string(p.sb.out)}
-	timeout := p.opts.FrameTimeout
-	if op == "start" || op == "configure" || frame == 0 {
-		timeout = p.opts.StartTimeout
-	}
 	var exit *sys.ExitError
 	switch {
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded:
-		e.Kind, e.Detail = ErrDeadline, fmt.Sprintf("stopped after %v", timeout)
+		e.Kind, e.Detail = ErrDeadline, "stopped after "+p.budget
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
 		e.Kind, e.Detail = context.Canceled, "stopped: the caller cancelled"
 	case errors.As(err, &exit):
@@ -359,7 +368,7 @@ func (p *Plugin) process(ctx context.Context, frame uint64, in Frame, n int, out
 		}
 		p.stats.Restarts++
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.opts.FrameTimeout)
+	ctx, cancel := p.withDeadline(ctx, p.opts.FrameTimeout)
 	defer cancel()
 	ctx = withSandbox(ctx, &p.sb)
 	p.sb.out = p.sb.out[:0]
@@ -459,7 +468,7 @@ func (p *Plugin) OutputShape(ctx context.Context, w, h int, f Format) (Format, [
 		}
 		p.stats.Restarts++
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.opts.FrameTimeout)
+	ctx, cancel := p.withDeadline(ctx, p.opts.FrameTimeout)
 	defer cancel()
 	ctx = withSandbox(ctx, &p.sb)
 	p.sb.out = p.sb.out[:0]
