@@ -11,3 +11,7 @@ func gemmF32HaveAVX2() bool { return false }
 func gemmF32_6x16_avx2(*gemmF32Args) { panic("kernels: gemmF32_6x16_avx2 is not compiled in") }
 
 func dwconvF32_kxk_avx2(*dwconvF32Args) { panic("kernels: dwconvF32_kxk_avx2 is not compiled in") }
+
+func gemmF32HaveAVX512() bool { return false }
+
+func gemmF32_6x32_avx512(*gemmF32Args) { panic("kernels: gemmF32_6x32_avx512 is not compiled in") }

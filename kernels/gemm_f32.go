@@ -48,6 +48,7 @@ type gemmF32Asm uint8
 const (
 	gemmF32AsmNone gemmF32Asm = iota
 	gemmF32Asm6x16AVX2
+	gemmF32Asm6x32AVX512
 	gemmF32Asm8x8NEON
 )
 
@@ -55,6 +56,8 @@ func (k gemmF32Asm) run(p *gemmF32Args) {
 	switch k {
 	case gemmF32Asm6x16AVX2:
 		gemmF32_6x16_avx2(p)
+	case gemmF32Asm6x32AVX512:
+		gemmF32_6x32_avx512(p)
 	case gemmF32Asm8x8NEON:
 		gemmF32_8x8_neon(p)
 	default:
@@ -66,6 +69,8 @@ func (k gemmF32Asm) run(p *gemmF32Args) {
 // first. Dispatch takes the first available entry; tests and benchmarks loop
 // over all of them. The list is the only place to edit when adding a kernel.
 var gemmF32Impls = []gemmF32Impl{
+	{Name: "gemmF32_6x32_avx512", Available: gemmF32HaveAVX512, MR: 6, NR: 32, KC: gemmF32KC,
+		Pack: packGemmF32B, Asm: gemmF32Asm6x32AVX512, NStep: 16},
 	{Name: "gemmF32_6x16_avx2", Available: gemmF32HaveAVX2, MR: 6, NR: 16, KC: gemmF32KC,
 		Pack: packGemmF32B, Asm: gemmF32Asm6x16AVX2, NStep: 8},
 	{Name: "gemmF32_8x8_neon", Available: gemmF32HaveNEON, MR: 8, NR: 8, KC: gemmF32KC,

@@ -427,3 +427,410 @@ store8:
 done:
 	VZEROUPPER
 	RET
+
+// ZMM epilogue steps, as CLAMP, HSIG and HSWISH above with Z12 = lo or
+// alpha, Z13 = hi or beta, Z14 = 0, Z15 = 1 and Z16 the temporary (the
+// ones come from a general register: no memory constant of ZMM width).
+#define CLAMPZ(r) \
+	VMAXPS r, Z12, r; \
+	VMINPS r, Z13, r
+
+#define HSIGZ(r) \
+	VFMADD213PS Z13, Z12, r; \
+	VMAXPS      r, Z14, r;   \
+	VMINPS      r, Z15, r
+
+#define HSWISHZ(r) \
+	VMOVAPS     r, Z16;        \
+	VFMADD213PS Z13, Z12, Z16; \
+	VMAXPS      Z16, Z14, Z16; \
+	VMINPS      Z16, Z15, Z16; \
+	VMULPS      Z16, r, r
+
+#define FMA32(ptr, acc0, acc1, t) \
+	VBROADCASTSS (ptr)(AX*1), t;  \
+	VFMADD231PS  Z12, t, acc0;    \
+	VFMADD231PS  Z13, t, acc1
+
+#define FMA16H(ptr, acc, t) \
+	VBROADCASTSS (ptr)(AX*1), t; \
+	VFMADD231PS  Z12, t, acc
+
+// func gemmF32_6x32_avx512(p *gemmF32Args)
+//
+// The 6×16 AVX2 kernel widened to ZMM: rows i = 0..5 accumulate in Z(2i)
+// (columns 0–15) and Z(2i+1) (16–31); Z12, Z13 hold a row of the 32-wide B
+// panel, Z14, Z15 the broadcast A values. Columns go by whole panels, then
+// one 16-wide half panel if n mod 32 = 16 (the Go side sends any narrower
+// tail through a stack tile). Registers as in gemmF32_6x16_avx2.
+TEXT ·gemmF32_6x32_avx512(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), R13
+	MOVQ gemmF32Args_kc(R13), CX
+	SHLQ $2, CX
+	MOVQ gemmF32Args_a+0(R13), SI
+	MOVQ gemmF32Args_a+8(R13), DI
+	MOVQ gemmF32Args_a+16(R13), R8
+	MOVQ gemmF32Args_a+24(R13), R9
+	MOVQ gemmF32Args_a+32(R13), R10
+	MOVQ gemmF32Args_a+40(R13), R11
+	ADDQ CX, SI
+	ADDQ CX, DI
+	ADDQ CX, R8
+	ADDQ CX, R9
+	ADDQ CX, R10
+	ADDQ CX, R11
+	NEGQ CX
+	MOVQ gemmF32Args_b(R13), BX
+	MOVQ gemmF32Args_c(R13), DX
+	MOVQ gemmF32Args_n(R13), R12
+	MOVQ gemmF32Args_bias(R13), R14
+
+panel32:
+	CMPQ R12, $32
+	JLT  tail16
+
+	// Accumulators start from C (later K blocks), the bias, or zero.
+	CMPQ gemmF32Args_loadC(R13), $0
+	JNE  load32
+	TESTQ R14, R14
+	JZ   zero32
+	VMOVUPS (R14), Z0
+	VMOVUPS 64(R14), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z1, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z1, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	JMP  loop32start
+
+load32:
+	// Rows past mr start at zero (they are never stored).
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	MOVQ    DX, AX
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	CMPQ    gemmF32Args_mr(R13), $2
+	JLT     loop32start
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z2
+	VMOVUPS 64(AX), Z3
+	CMPQ    gemmF32Args_mr(R13), $3
+	JLT     loop32start
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z4
+	VMOVUPS 64(AX), Z5
+	CMPQ    gemmF32Args_mr(R13), $4
+	JLT     loop32start
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z6
+	VMOVUPS 64(AX), Z7
+	CMPQ    gemmF32Args_mr(R13), $5
+	JLT     loop32start
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z8
+	VMOVUPS 64(AX), Z9
+	CMPQ    gemmF32Args_mr(R13), $6
+	JLT     loop32start
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z10
+	VMOVUPS 64(AX), Z11
+	JMP     loop32start
+
+zero32:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+loop32start:
+	MOVQ CX, AX
+
+loop32:
+	VMOVUPS (BX), Z12
+	VMOVUPS 64(BX), Z13
+	FMA32(SI, Z0, Z1, Z14)
+	FMA32(DI, Z2, Z3, Z15)
+	FMA32(R8, Z4, Z5, Z14)
+	FMA32(R9, Z6, Z7, Z15)
+	FMA32(R10, Z8, Z9, Z14)
+	FMA32(R11, Z10, Z11, Z15)
+	ADDQ $128, BX
+	ADDQ $4, AX
+	JNZ  loop32
+
+	// Epilogue: activation, then the first mr rows.
+	MOVQ ACT_KIND, AX
+	CMPQ AX, $const_f32ActClamp
+	JEQ  clamp32
+	CMPQ AX, $const_f32ActHardSigmoid
+	JEQ  hsig32
+	CMPQ AX, $const_f32ActHardSwish
+	JEQ  hswish32
+	JMP  store32
+
+clamp32:
+	VBROADCASTSS ACT_LO, Z12
+	VBROADCASTSS ACT_HI, Z13
+	CLAMPZ(Z0)
+	CLAMPZ(Z1)
+	CLAMPZ(Z2)
+	CLAMPZ(Z3)
+	CLAMPZ(Z4)
+	CLAMPZ(Z5)
+	CLAMPZ(Z6)
+	CLAMPZ(Z7)
+	CLAMPZ(Z8)
+	CLAMPZ(Z9)
+	CLAMPZ(Z10)
+	CLAMPZ(Z11)
+	JMP store32
+
+hsig32:
+	VBROADCASTSS ACT_ALPHA, Z12
+	VBROADCASTSS ACT_BETA, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z15
+	HSIGZ(Z0)
+	HSIGZ(Z1)
+	HSIGZ(Z2)
+	HSIGZ(Z3)
+	HSIGZ(Z4)
+	HSIGZ(Z5)
+	HSIGZ(Z6)
+	HSIGZ(Z7)
+	HSIGZ(Z8)
+	HSIGZ(Z9)
+	HSIGZ(Z10)
+	HSIGZ(Z11)
+	JMP store32
+
+hswish32:
+	VBROADCASTSS ACT_ALPHA, Z12
+	VBROADCASTSS ACT_BETA, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z15
+	HSWISHZ(Z0)
+	HSWISHZ(Z1)
+	HSWISHZ(Z2)
+	HSWISHZ(Z3)
+	HSWISHZ(Z4)
+	HSWISHZ(Z5)
+	HSWISHZ(Z6)
+	HSWISHZ(Z7)
+	HSWISHZ(Z8)
+	HSWISHZ(Z9)
+	HSWISHZ(Z10)
+	HSWISHZ(Z11)
+
+store32:
+	MOVQ    DX, AX
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	CMPQ    gemmF32Args_mr(R13), $2
+	JLT     next32
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	CMPQ    gemmF32Args_mr(R13), $3
+	JLT     next32
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	CMPQ    gemmF32Args_mr(R13), $4
+	JLT     next32
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	CMPQ    gemmF32Args_mr(R13), $5
+	JLT     next32
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	CMPQ    gemmF32Args_mr(R13), $6
+	JLT     next32
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+
+next32:
+	// BX went 64·kc bytes down the panel: back, then on to the next one.
+	MOVQ CX, AX
+	SHLQ $5, AX
+	ADDQ AX, BX
+	ADDQ gemmF32Args_bps(R13), BX
+	ADDQ $128, DX
+	TESTQ R14, R14
+	JZ   nobias32
+	ADDQ $128, R14
+
+nobias32:
+	SUBQ $32, R12
+	JMP  panel32
+
+tail16:
+	// R12 is 0 or 16 here. The 6×16 tile uses the even accumulators.
+	TESTQ R12, R12
+	JZ    done512
+	CMPQ  gemmF32Args_loadC(R13), $0
+	JNE   load16h
+	TESTQ R14, R14
+	JZ    zero16h
+	VMOVUPS (R14), Z0
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z10
+	JMP   loop16hstart
+
+load16h:
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z10, Z10, Z10
+	MOVQ    DX, AX
+	VMOVUPS (AX), Z0
+	CMPQ    gemmF32Args_mr(R13), $2
+	JLT     loop16hstart
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z2
+	CMPQ    gemmF32Args_mr(R13), $3
+	JLT     loop16hstart
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z4
+	CMPQ    gemmF32Args_mr(R13), $4
+	JLT     loop16hstart
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z6
+	CMPQ    gemmF32Args_mr(R13), $5
+	JLT     loop16hstart
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z8
+	CMPQ    gemmF32Args_mr(R13), $6
+	JLT     loop16hstart
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS (AX), Z10
+	JMP     loop16hstart
+
+zero16h:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	VXORPS Z4, Z4, Z4
+	VXORPS Z6, Z6, Z6
+	VXORPS Z8, Z8, Z8
+	VXORPS Z10, Z10, Z10
+
+loop16hstart:
+	MOVQ CX, AX
+
+loop16h:
+	VMOVUPS (BX), Z12
+	FMA16H(SI, Z0, Z14)
+	FMA16H(DI, Z2, Z15)
+	FMA16H(R8, Z4, Z14)
+	FMA16H(R9, Z6, Z15)
+	FMA16H(R10, Z8, Z14)
+	FMA16H(R11, Z10, Z15)
+	ADDQ $128, BX
+	ADDQ $4, AX
+	JNZ  loop16h
+
+	MOVQ ACT_KIND, AX
+	CMPQ AX, $const_f32ActClamp
+	JEQ  clamp16h
+	CMPQ AX, $const_f32ActHardSigmoid
+	JEQ  hsig16h
+	CMPQ AX, $const_f32ActHardSwish
+	JEQ  hswish16h
+	JMP  store16h
+
+clamp16h:
+	VBROADCASTSS ACT_LO, Z12
+	VBROADCASTSS ACT_HI, Z13
+	CLAMPZ(Z0)
+	CLAMPZ(Z2)
+	CLAMPZ(Z4)
+	CLAMPZ(Z6)
+	CLAMPZ(Z8)
+	CLAMPZ(Z10)
+	JMP store16h
+
+hsig16h:
+	VBROADCASTSS ACT_ALPHA, Z12
+	VBROADCASTSS ACT_BETA, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z15
+	HSIGZ(Z0)
+	HSIGZ(Z2)
+	HSIGZ(Z4)
+	HSIGZ(Z6)
+	HSIGZ(Z8)
+	HSIGZ(Z10)
+	JMP store16h
+
+hswish16h:
+	VBROADCASTSS ACT_ALPHA, Z12
+	VBROADCASTSS ACT_BETA, Z13
+	VXORPS       Z14, Z14, Z14
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z15
+	HSWISHZ(Z0)
+	HSWISHZ(Z2)
+	HSWISHZ(Z4)
+	HSWISHZ(Z6)
+	HSWISHZ(Z8)
+	HSWISHZ(Z10)
+
+store16h:
+	MOVQ    DX, AX
+	VMOVUPS Z0, (AX)
+	CMPQ    gemmF32Args_mr(R13), $2
+	JLT     done512
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z2, (AX)
+	CMPQ    gemmF32Args_mr(R13), $3
+	JLT     done512
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z4, (AX)
+	CMPQ    gemmF32Args_mr(R13), $4
+	JLT     done512
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z6, (AX)
+	CMPQ    gemmF32Args_mr(R13), $5
+	JLT     done512
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z8, (AX)
+	CMPQ    gemmF32Args_mr(R13), $6
+	JLT     done512
+	ADDQ    gemmF32Args_ldc(R13), AX
+	VMOVUPS Z10, (AX)
+
+done512:
+	VZEROUPPER
+	RET
