@@ -69,6 +69,12 @@ func packConvS8With(g ConvGeom, w []int8, wZero []int32, bias []int32, xZero int
 		panic(fmt.Sprintf("kernels: PackConvS8 input zero point %d outside [-128, 127]", xZero))
 	}
 	wz := checkWeightZero("PackConvS8", wZero, g.OC)
+	wide := false
+	for oc := 0; oc < g.OC; oc++ {
+		wide = wide || wz(oc) != 0
+	}
+	c.gemm = gm.forWeights(wide)
+	gm = c.gemm
 	c.bias = make([]int32, g.OC)
 	if bias != nil {
 		if len(bias) < g.OC {
@@ -80,14 +86,12 @@ func packConvS8With(g ConvGeom, w []int8, wZero []int32, bias []int32, xZero int
 	// Corrected bias: the padding holds xZero, so over all KH·KW·Cg taps
 	// Σ (x − xZero)·w' = Σ x·w' − xZero·Σ w'.
 	c.biasAdj = make([]int32, g.OC)
-	wide := false
 	for oc := 0; oc < g.OC; oc++ {
 		var s int32
 		for _, v := range w[oc*c.kg : (oc+1)*c.kg] {
 			s += int32(v) - wz(oc)
 		}
 		c.biasAdj[oc] = c.bias[oc] - xZero*s
-		wide = wide || wz(oc) != 0
 	}
 	switch {
 	case g.Groups == g.C && g.Groups > 1:
@@ -139,7 +143,7 @@ func checkWeightZero(what string, wZero []int32, n int) func(int) int32 {
 func (c *ConvS8) packGemm(w []int8, wz func(int) int32, wide bool) {
 	g := &c.g
 	im := c.gemm
-	c.wpg = gemmS8PackedLen(c.kg, c.ocg, im.NR)
+	c.wpg = gemmS8PackedLen(im, c.kg, c.ocg)
 	c.wp = make([]int64, c.wpg*g.Groups)
 	c.epi = make([]gemmS8Epi, g.Groups)
 	for gi := 0; gi < g.Groups; gi++ {

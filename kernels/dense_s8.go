@@ -40,11 +40,15 @@ func packDenseS8With(K, N int, w []int8, nk bool, wZero []int32, bias []int32, x
 	if nk {
 		rs, cs = 1, K
 	}
+	wide := false
+	for j := 0; j < N; j++ {
+		wide = wide || wz(j) != 0
+	}
+	im = im.forWeights(wide)
 	d := &DenseS8{k: K, n: N, gemm: im}
-	d.wp = make([]int64, gemmS8PackedLen(K, N, im.NR))
+	d.wp = make([]int64, gemmS8PackedLen(im, K, N))
 	packGemmS8B(im, K, N, w, rs, cs, wz, d.wp)
 	adj := make([]int32, N)
-	wide := false
 	for j := 0; j < N; j++ {
 		var s int32
 		for k := 0; k < K; k++ {
@@ -54,7 +58,6 @@ func packDenseS8With(K, N int, w []int8, nk bool, wZero []int32, bias []int32, x
 			adj[j] = bias[j]
 		}
 		adj[j] -= xZero * s
-		wide = wide || wz(j) != 0
 	}
 	d.epi = gemmS8Epi{bias: adj, rq: newRequantPlan("kernels: PackDenseS8", &rq, N), n: N, kblk: im.kBlock(wide)}
 	return d

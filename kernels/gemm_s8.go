@@ -27,7 +27,14 @@ type gemmS8Impl struct {
 	// 0 means unlimited.
 	MaxKBlock, MaxKBlockWide int
 	PackWord                 func(w []int32) int64 // NR weights → one word
-	Fn                       func(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi)
+	// PanelLen (words per panel of k rows) and Pack replace the one-word-
+	// per-row layout for kernels that want their own (nil: PackWord's).
+	PanelLen func(k int) int
+	Pack     func(k, n int, b []int8, rs, cs int, wz func(j int) int32, dst []int64)
+	// Narrow impls need weights within [-128, 127]: packings with a
+	// non-zero weight zero point go to the first available wide impl.
+	Narrow bool
+	Fn     func(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi)
 	// Gemv computes one row x against panels [p0, p1): y[j] = requant(Σ_k
 	// x[k]·B[k][j] + ep.bias[j]) for the columns of those panels.
 	Gemv func(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi)
@@ -113,6 +120,12 @@ func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
 // first. Dispatch takes the first available entry that is Fast (else the
 // first available); tests and benchmarks loop over all available entries.
 var gemmS8Impls = []gemmS8Impl{
+	{Name: "gemmS8_4x2_sdot", Available: gemmS8HaveSDOT, Fast: always, MR: 4, NR: 2, Narrow: true,
+		PanelLen: panelLenDotS8, Pack: packDotS8, Fn: gemmS8_4x2_sdot, Gemv: gemvS8_4x2_sdot},
+	{Name: "gemmS8_4x2_avx2", Available: gemmS8HaveAVX2, Fast: always, MR: 4, NR: 2,
+		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_avx2, Gemv: gemvS8_4x2_avx2},
+	{Name: "gemmS8_4x2_neon", Available: gemmS8HaveNEON, Fast: always, MR: 4, NR: 2,
+		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_neon, Gemv: gemvS8_4x2_neon},
 	{Name: "gemmS8_4x3_swar", Available: always, Fast: is64bit, MR: 4, NR: 3,
 		MaxKBlock: 63, MaxKBlockWide: 32, PackWord: packWordSwar21, Fn: gemmS8_4x3_swar, Gemv: gemvS8_swar},
 	{Name: "gemmS8_4x2_go", Available: always, Fast: always, MR: 4, NR: 2,
@@ -151,13 +164,39 @@ func (im *gemmS8Impl) kBlock(wide bool) int {
 	return im.MaxKBlock
 }
 
-// gemmS8PackedLen is the number of words of B [k][n] packed for nr columns.
-func gemmS8PackedLen(k, n, nr int) int { return (n + nr - 1) / nr * k }
+// forWeights returns im, or for wide weights (|w'| up to 255) and a
+// narrow im the first available impl that takes them.
+func (im *gemmS8Impl) forWeights(wide bool) *gemmS8Impl {
+	if !wide || !im.Narrow {
+		return im
+	}
+	for i := range gemmS8Impls {
+		if w := &gemmS8Impls[i]; !w.Narrow && w.Available() {
+			return w
+		}
+	}
+	panic("kernels: no int8 GEMM kernel for wide weights")
+}
+
+// panelLen is the number of words of one packed panel of k rows.
+func (im *gemmS8Impl) panelLen(k int) int {
+	if im.PanelLen != nil {
+		return im.PanelLen(k)
+	}
+	return k
+}
+
+// gemmS8PackedLen is the number of words of B [k][n] packed for im.
+func gemmS8PackedLen(im *gemmS8Impl, k, n int) int { return (n + im.NR - 1) / im.NR * im.panelLen(k) }
 
 // packGemmS8B packs B [k][n] into panels of nr columns, one word per row of
 // a panel (columns past n are zero). Element (kk, j) is read as
 // b[kk*rs+j*cs] minus the column's weight zero point wz(j).
 func packGemmS8B(im *gemmS8Impl, k, n int, b []int8, rs, cs int, wz func(j int) int32, dst []int64) {
+	if im.Pack != nil {
+		im.Pack(k, n, b, rs, cs, wz, dst)
+		return
+	}
 	nr := im.NR
 	w := make([]int32, nr)
 	for p := 0; p*nr < n; p++ {

@@ -1,0 +1,48 @@
+//go:build !purego && (amd64 || arm64)
+
+package kernels
+
+import (
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/cpu"
+)
+
+// TestGemmS8AsmSelected asserts that the assembly impls this CPU supports
+// are registered as available and that dispatch picks the best of them:
+// under qemu -cpu max the SDOT kernel, under -cpu cortex-a72 the widening
+// one, on an AVX2 machine the AVX2 one.
+func TestGemmS8AsmSelected(t *testing.T) {
+	avail := map[string]bool{}
+	for _, im := range qGemmImpls() {
+		avail[im.Name] = true
+	}
+	want := ""
+	switch runtime.GOARCH {
+	case "amd64":
+		if cpu.X86.HasAVX2 {
+			want = "gemmS8_4x2_avx2"
+		}
+	case "arm64":
+		if !avail["gemmS8_4x2_neon"] {
+			t.Errorf("gemmS8_4x2_neon not available on arm64")
+		}
+		want = "gemmS8_4x2_neon"
+		if cpu.ARM64.HasASIMDDP {
+			want = "gemmS8_4x2_sdot"
+		} else if avail["gemmS8_4x2_sdot"] {
+			t.Errorf("gemmS8_4x2_sdot available without HasASIMDDP")
+		}
+	}
+	t.Logf("HasASIMDDP=%v HasAVX2=%v: want %q, dispatch %s", cpu.ARM64.HasASIMDDP, cpu.X86.HasAVX2, want, gemmS8Best().Name)
+	if want == "" {
+		return
+	}
+	if !avail[want] {
+		t.Fatalf("%s not available", want)
+	}
+	if got := gemmS8Best().Name; got != want {
+		t.Errorf("dispatch picks %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,79 @@
+package kernels
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/ocellus/ocellus/kernels/internal/ref"
+)
+
+// TestGemmS8ImplsAvailable logs which int8 GEMM impls run on this machine
+// and which one dispatch picks, so a CI log shows every path that ran.
+func TestGemmS8ImplsAvailable(t *testing.T) {
+	var names []string
+	for _, im := range qGemmImpls() {
+		names = append(names, im.Name)
+	}
+	t.Logf("%s: int8 GEMM impls available: %v; dispatch: %s", runtime.GOARCH, names, gemmS8Best().Name)
+	if len(names) == 0 {
+		t.Fatal("no int8 GEMM impl available")
+	}
+}
+
+// TestGemmS8DotEdges runs every impl on narrow weights (no zero point, so
+// the Narrow impls are really used) at the edges of the dot kernels: K
+// around the 8 and 16 steps, N around the 2-column panels and the
+// 32-column chunk of one assembly call, M around the 4-row tile, extreme
+// values; outputs guard-padded at offsets 0–3.
+func TestGemmS8DotEdges(t *testing.T) {
+	r := ckRNG(t)
+	for _, gm := range qGemmImpls() {
+		for _, K := range []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 100, 577} {
+			for _, N := range []int{1, 2, 3, 13, 24, 31, 32, 33, 65} {
+				for _, M := range []int{1, 3, 4, 5, 8, 13} {
+					mode := qModes[(K+N+M)%2]
+					x, w := qRandS8(r, M*K), qRandS8(r, K*N)
+					if (K+M)%5 == 0 { // extremes: every product 128·128
+						for i := range x {
+							x[i] = -128
+						}
+						for i := range w {
+							w[i] = -128
+						}
+					}
+					g := ConvGeom{C: K, OC: N, KH: 1, KW: 1, Groups: 1}
+					p := qDrawConv(r, g, mode)
+					d := packDenseS8With(K, N, w, false, nil, p.bias, p.xZero, p.rq, gm)
+					if d.gemm != gm {
+						t.Fatalf("%s: packed with %s", gm.Name, d.gemm.Name)
+					}
+					name := ckName(gm.Name, " M=", M, " K=", K, " N=", N, " ", mode)
+					gd := newQGuard(M*N, (K+N)%4)
+					d.Run(x, M, gd.out())
+					gd.check(t, name)
+					want := make([]int8, M*N)
+					ref.DenseS8(M, K, N, x, p.xZero, w, nil, p.bias, &p.rrq, want)
+					qEqual(t, name, gd.out(), want)
+				}
+			}
+		}
+	}
+}
+
+// TestGemmS8NarrowFallback checks that a Narrow impl hands weights with a
+// zero point to a wide impl, which computes them exactly.
+func TestGemmS8NarrowFallback(t *testing.T) {
+	for i := range gemmS8Impls {
+		im := &gemmS8Impls[i]
+		w := im.forWeights(true)
+		if w.Narrow {
+			t.Errorf("%s.forWeights(true) = narrow %s", im.Name, w.Name)
+		}
+		if !im.Narrow && w != im {
+			t.Errorf("%s.forWeights(true) = %s, want itself", im.Name, w.Name)
+		}
+		if im.forWeights(false) != im {
+			t.Errorf("%s.forWeights(false) is not itself", im.Name)
+		}
+	}
+}

@@ -1,0 +1,11 @@
+//go:build purego || !amd64
+
+package kernels
+
+// Stand-ins for the amd64 int8 assembly kernels where they are not compiled
+// (other architectures, or the purego build tag). Their Available functions
+// report false, so dispatch, tests and benchmarks skip them.
+
+func gemmS8HaveAVX2() bool { return false }
+
+func dotS8_4x2_avx2(*gemmS8Args) { panic("kernels: dotS8_4x2_avx2 is not compiled in") }
