@@ -3,6 +3,7 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -207,4 +208,44 @@ func TestClose(t *testing.T) {
 	wantError(t, q.Process(context.Background(), in, &out), ErrClosed)
 	_, err = h.Load(context.Background(), watWasm(t, "invert"), Options{})
 	wantError(t, err, ErrClosed)
+}
+
+// What the WASI subset gives a plugin: deterministic random bytes (the same for every new
+// instance, a stream within one), a clock that starts with the instance, a wall clock at the Unix
+// epoch, no arguments or environment, stdout/stderr only.
+func TestSandbox(t *testing.T) {
+	var log bytes.Buffer
+	run := func() (first, second []byte) {
+		p, err := testHost.Load(context.Background(), watWasm(t, "sandbox"), Options{Name: "sandbox", Output: &log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close(context.Background())
+		in := Frame{W: 1, H: 1, Format: Gray8, Pix: []byte{0}}
+		first = bytes.Clone(process(t, p, in).Pix)
+		second = bytes.Clone(process(t, p, in).Pix)
+		return first, second
+	}
+	a1, a2 := run()
+	b1, _ := run()
+	le := binary.LittleEndian
+	if !bytes.Equal(a1[:8], b1[:8]) {
+		t.Errorf("random bytes of two fresh instances differ: %x, %x", a1[:8], b1[:8])
+	}
+	if bytes.Equal(a1[:8], a2[:8]) {
+		t.Errorf("random bytes repeat within an instance: %x", a1[:8])
+	}
+	mono, wall := le.Uint64(a1[8:]), le.Uint64(a1[16:])
+	if mono == 0 || mono > uint64(time.Minute) || wall > uint64(time.Minute) || le.Uint64(a2[8:]) <= mono {
+		t.Errorf("clocks: monotonic %d then %d, realtime %d; want time since the instance started", mono, le.Uint64(a2[8:]), wall)
+	}
+	if argc, envc := le.Uint32(a1[24:]), le.Uint32(a1[28:]); argc != 0 || envc != 0 {
+		t.Errorf("%d arguments, %d environment variables; want none", argc, envc)
+	}
+	if e3, e2 := le.Uint32(a1[32:]), le.Uint32(a1[36:]); e3 != errnoBadf || e2 != errnoSuccess {
+		t.Errorf("fd_write errno: fd 3 %d (want EBADF = 8), fd 2 %d (want 0)", e3, e2)
+	}
+	if got := strings.Count(log.String(), "sandbox says hi\n"); got != 4 {
+		t.Errorf("Options.Output got %q, want the message 4 times", log.String())
+	}
 }

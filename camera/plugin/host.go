@@ -125,7 +125,10 @@ func (h *Host) Load(ctx context.Context, wasm []byte, opts Options) (*Plugin, er
 		return nil, err
 	}
 	if err := p.start(ctx, 0); err != nil {
-		if errors.Is(err, ErrABIVersion) || errors.Is(err, ErrABI) {
+		// The version and export checks (Op "load") fail for every Load of these bytes, so no
+		// plugin can be using them; other failures (configure, a trap at start) may be specific
+		// to this Load.
+		if e, ok := err.(*Error); ok && e.Op == "load" {
 			h.drop(ctx, key)
 		}
 		return nil, err
