@@ -124,6 +124,9 @@ func maxDiff(a, b []float32) (d, scale float64) {
 // a yardstick, never a dependency, so it is not required even in CI.
 func ortrun(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the comparison with ONNX Runtime")
+	}
 	p := os.Getenv("ORTRUN")
 	if p == "" {
 		p = "/tmp/ort-peer/ortrun"

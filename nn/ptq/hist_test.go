@@ -67,7 +67,7 @@ func TestRobustMethods(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewSource(seed))
 	h := NewHistogram(2048)
-	const n = 400000
+	const n = 200000
 	x := make([]float32, n)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
@@ -92,7 +92,7 @@ func TestRobustMethods(t *testing.T) {
 		t.Errorf("entropy %v: want a symmetric threshold in (2, 10)", e)
 	}
 	// MSE weighs the three outliers' squared clipping error against the
-	// rounding error of 400000 values: it clips, but less than the others.
+	// rounding error of 200000 values: it clips, but less than the others.
 	m, _ := h.Range(MSE, 0)
 	if !(m.Max > e.Max && m.Max < 40 && m.Min < -e.Max && m.Min > -40) {
 		t.Errorf("mse %v: want a range inside minmax, wider than entropy", m)
