@@ -336,10 +336,8 @@ func (im *importer) qlinearMatMul(n *onnxpb.Node) error {
 		return err
 	}
 	b := im.constOf(bv)
-	if b == nil || len(b.Shape) != 2 {
-		return fmt.Errorf("B must be a 2-D constant (runtime B is not supported): %w", ErrUnsupported)
-	}
-	bq, _, err := im.qconst(n, 4, 1)
+	bRank := len(im.logicalShape(bv))
+	bq, bu8, err := im.qconst(n, 4, max(bRank-1, 0))
 	if err != nil {
 		return err
 	}
@@ -349,6 +347,29 @@ func (im *importer) qlinearMatMul(n *onnxpb.Node) error {
 	}
 	if a, err = im.asQuant(a, aq, au8); err != nil {
 		return err
+	}
+	if b == nil || len(b.Shape) != 2 {
+		// Both operands at run time: a quantized numpy MatMul.
+		if !aq.PerTensor() {
+			return fmt.Errorf("per-row A quantization: %w", ErrUnsupported)
+		}
+		if bv, err = im.asQuant(bv, bq, bu8); err != nil {
+			return err
+		}
+		aid, err := im.toPerm(a, nil)
+		if err != nil {
+			return err
+		}
+		bid, err := im.toPerm(bv, nil)
+		if err != nil {
+			return err
+		}
+		ids, err := im.emitDeclared(graph.OpMatMul, nil, []int{aid, bid}, []graph.Tensor{{DType: tensor.Int8, Quant: yq}})
+		if err != nil {
+			return err
+		}
+		im.set(n, 0, value{id: ids[0]})
+		return nil
 	}
 	y, err := im.emitQDense(a, b, bq, nil, yq)
 	if err != nil {

@@ -138,15 +138,34 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 			return err
 		}
 		a, b := in(g, n, 0), in(g, n, 1)
-		if err := needF32(n, a); err != nil {
-			return err
-		}
-		if err := needF32(n, b); err != nil {
-			return err
+		q := a.Quant != nil
+		if q {
+			if err := quantIn(n, a); err != nil {
+				return err
+			}
+			if b.DType != tensor.Int8 || b.Quant == nil {
+				return nodeErr(n, "operand %q is not quantized int8: %w", b.Name, ErrUnsupported)
+			}
+			if err := checkQuant(n, b, b.Shape); err != nil {
+				return err
+			}
+			if !b.Quant.PerTensor() && b.Quant.Axis != len(b.Shape)-1 {
+				return nodeErr(n, "operand %q quantized along axis %d, want the last: %w", b.Name, b.Quant.Axis, ErrUnsupported)
+			}
+		} else {
+			if err := needF32(n, a); err != nil {
+				return err
+			}
+			if err := needF32(n, b); err != nil {
+				return err
+			}
 		}
 		mm, err := planMatMul(a.Shape, b.Shape)
 		if err != nil {
 			return nodeErr(n, "%v: %w", err, ErrShape)
+		}
+		if q {
+			return quantOut(g, n, 0, mm.yshape)
 		}
 		return setOut(g, n, 0, tensor.Float32, mm.yshape)
 	case graph.OpPool:

@@ -148,6 +148,20 @@ func compileQuantized(g *graph.Graph, n *graph.Node) (Op, error) {
 		return &avgPoolS8Op{g: geom, offset: offset(x), lo: -128, hi: 127}, nil
 	case graph.OpUnary:
 		return compileUnaryS8(g, n)
+	case graph.OpMatMul:
+		b := in(g, n, 1)
+		if g.QuantStyle != graph.QuantONNX {
+			return nil, nodeErr(n, "quantized MatMul of two runtime tensors in TFLite arithmetic: %w", ErrUnsupported)
+		}
+		plan, err := planMatMul(x.Shape, b.Shape)
+		if err != nil {
+			return nil, nodeErr(n, "%v", err)
+		}
+		rq, err := quant.RequantORT(x.Quant.Scale[0], b.Quant.Scale, params(y))
+		if err != nil {
+			return nil, nodeErr(n, "%v", err)
+		}
+		return &matMulS8Op{plan: plan, k: kernels.NewMatMulS8(plan.n, params(x).Zero, b.Quant.ZeroPoint, rq)}, nil
 	}
 	return nil, nodeErr(n, "int8 kernels for %v: %w", n.Op, ErrUnsupported)
 }
@@ -295,4 +309,19 @@ type lutS8Op struct{ table *[256]int8 }
 func (o *lutS8Op) ScratchLen() int { return 0 }
 func (o *lutS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.LUTS8(o.table, in[0].I8, out[0].I8)
+}
+
+type matMulS8Op struct {
+	plan *matMulOp
+	k    *kernels.MatMulS8
+}
+
+func (o *matMulS8Op) ScratchLen() int { return 0 }
+func (o *matMulS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
+	p := o.plan
+	a, b, y := in[0].I8, in[1].I8, out[0].I8
+	mn := p.m * p.n
+	for i := 0; i < p.batchLen; i++ {
+		o.k.Run(p.m, p.k, a[p.aOff[i]:p.aOff[i]+p.m*p.k], b[p.bOff[i]:p.bOff[i]+p.k*p.n], y[i*mn:(i+1)*mn])
+	}
 }
