@@ -53,6 +53,7 @@ func BenchmarkPhase2Step(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
 			b.ReportMetric(16*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+			b.ReportMetric(float64(tail.ArenaBytes())/(1<<20), "arena-MiB")
 		})
 	}
 }

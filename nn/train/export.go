@@ -1,7 +1,11 @@
 package train
 
 import (
+	"fmt"
+
+	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/graph"
+	"github.com/ocellus/ocellus/nn/opt"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -38,4 +42,18 @@ func (t *Tail) Export() *graph.Graph {
 		}
 	}
 	return c
+}
+
+// CompileInference compiles a graph from Export (or ReplaceHead) for
+// inference with every rewrite (BatchNorm folded into the convolutions).
+// ins describes the graph inputs, as the loaded model's Inputs() does; the
+// single output is described from the graph ([batch, classes] logits for a
+// new head).
+func CompileInference(g *graph.Graph, ins []nn.IOSpec) (*nn.Model, error) {
+	if len(g.Outputs) != 1 {
+		return nil, fmt.Errorf("train: CompileInference of a graph with %d outputs, want 1", len(g.Outputs))
+	}
+	out := g.Tensors[g.Outputs[0]]
+	return nn.Compile(opt.Apply(g, opt.Default()), append([]nn.IOSpec(nil), ins...),
+		[]nn.IOSpec{{Name: out.Name, DType: out.DType, Shape: append([]int(nil), out.Shape...)}})
 }

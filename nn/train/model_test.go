@@ -12,15 +12,13 @@ import (
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/graph"
-	"github.com/ocellus/ocellus/nn/opt"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
 func loadForTraining(t testing.TB, name string) *nn.Model {
 	t.Helper()
 	path := fixture.Path(t, "models", "onnx", name)
-	o := LoadRewrites
-	m, err := nn.Load(path, &nn.LoadOptions{Optimize: &o})
+	m, err := nn.Load(path, LoadOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +98,7 @@ func features(t testing.TB, s *Split, ins []nn.IOSpec, imgs []*tensor.Tensor) []
 // compileExport compiles an exported graph for inference (BatchNorm folded).
 func compileExport(t testing.TB, g *graph.Graph, ins []nn.IOSpec) *nn.Model {
 	t.Helper()
-	out := g.Tensors[g.Outputs[0]]
-	m, err := nn.Compile(opt.Apply(g, opt.Default()), append([]nn.IOSpec(nil), ins...),
-		[]nn.IOSpec{{Name: out.Name, DType: out.DType, Shape: out.Shape}})
+	m, err := CompileInference(g, ins)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +112,9 @@ func compileExport(t testing.TB, g *graph.Graph, ins []nn.IOSpec) *nn.Model {
 // (last block + head, starting from the trained head) whose forward pass
 // must agree with that exported model and which trains a step.
 func TestHymenopteraSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-model training: skipped with -short (the emulated-architecture runs); the golden and gradient tests cover the maths there")
+	}
 	m := loadForTraining(t, "mobilenetv2-1.0-imagenet-dequant.onnx")
 	paths, labels := hymenopteraImages(t, "train", 10)
 	imgs := imageTensors(t, paths)
@@ -220,6 +219,9 @@ func relDiff(a, b []float32) float64 {
 // and spot-checks parameter gradients of the real tail against finite
 // differences where the tail is smooth (EfficientNet: SiLU and sigmoid).
 func TestRealTails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-model tails: skipped with -short (the emulated-architecture runs); the golden and gradient tests cover the maths there")
+	}
 	for _, c := range []struct {
 		model  string
 		layers int

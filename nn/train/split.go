@@ -14,11 +14,14 @@ import (
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
-// LoadRewrites are the graph rewrites to load a model for training with:
-// everything but BatchNorm folding, so a frozen BatchNorm stays its own
-// affine op in the trainable tail (its statistics must not be baked into
-// weights that are being trained). Pass it as nn.LoadOptions.Optimize.
-var LoadRewrites = opt.Options{FusePad: true, FuseActivations: true}
+// LoadOptions are the nn.LoadOptions to load a model for training with:
+// every graph rewrite but BatchNorm folding, so a frozen BatchNorm stays
+// its own affine op in the trainable tail (its statistics must not be
+// baked into weights that are being trained). Set other fields (input
+// shapes) on the result as needed.
+func LoadOptions() *nn.LoadOptions {
+	return &nn.LoadOptions{Optimize: &opt.Options{FusePad: true, FuseActivations: true}}
+}
 
 // Names of the nodes and tensors ReplaceHead adds.
 const (

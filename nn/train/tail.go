@@ -114,6 +114,17 @@ func (t *Tail) Params() []*Param { return t.params }
 // Outputs is the number of output values per sample (the head's classes).
 func (t *Tail) Outputs() int { return t.k }
 
+// ArenaBytes is the memory the tail's plans hold (activations, their
+// gradients, pre-activation copies and dropout masks), not counting the
+// parameters, their gradients and the per-step GEMM packing buffers.
+func (t *Tail) ArenaBytes() int {
+	n := 0
+	for _, p := range t.plans {
+		n += p.bytes
+	}
+	return n
+}
+
 // ZeroGrad clears every parameter gradient.
 func (t *Tail) ZeroGrad() {
 	for _, p := range t.params {
@@ -293,6 +304,12 @@ type plan struct {
 	layers  []layer
 	dout    []float32
 	trained bool
+	bytes   int // owned buffers
+}
+
+func (p *plan) alloc(n int) []float32 {
+	p.bytes += 4 * n
+	return make([]float32, n)
 }
 
 // layer is one tape step.
@@ -357,12 +374,12 @@ func (t *Tail) build(n int) (*plan, error) {
 	p.vals = make([][]float32, len(sub.Tensors))
 	need := make([]bool, len(sub.Tensors))
 	for _, id := range s.inputs {
-		p.vals[id] = make([]float32, tensor.NumElems(p.shapes[id]))
+		p.vals[id] = p.alloc(tensor.NumElems(p.shapes[id]))
 		need[id] = t.o.InputGrad
 	}
 	newSlot := func(shape []int, grad bool) int {
 		p.shapes = append(p.shapes, shape)
-		p.vals = append(p.vals, make([]float32, tensor.NumElems(shape)))
+		p.vals = append(p.vals, p.alloc(tensor.NumElems(shape)))
 		need = append(need, grad)
 		return len(p.vals) - 1
 	}
@@ -387,7 +404,7 @@ func (t *Tail) build(n int) (*plan, error) {
 				}
 				return nil, fmt.Errorf("%w: node %q (%v) produces %v tensor %q", ErrUnsupported, nd.Name, nd.Op, ot.DType, ot.Name)
 			}
-			p.vals[id] = make([]float32, tensor.NumElems(ot.Shape))
+			p.vals[id] = p.alloc(tensor.NumElems(ot.Shape))
 		}
 		// A node's output needs a gradient when it has parameters or reads
 		// a tensor that needs one.
@@ -400,7 +417,7 @@ func (t *Tail) build(n int) (*plan, error) {
 		x := nd.Inputs[0]
 		if nd.Name == HeadNode && t.o.HeadDropout > 0 {
 			d := &dropoutLayer{rate: t.o.HeadDropout, x: x, y: newSlot(p.shapes[x], need[x])}
-			d.mask = make([]float32, len(p.vals[d.y]))
+			d.mask = p.alloc(len(p.vals[d.y]))
 			p.layers = append(p.layers, d)
 			x = d.y
 		}
@@ -421,7 +438,7 @@ func (t *Tail) build(n int) (*plan, error) {
 	p.grads = make([][]float32, len(p.vals))
 	for id, nd := range need {
 		if nd && t.byID[id] == nil {
-			p.grads[id] = make([]float32, len(p.vals[id]))
+			p.grads[id] = p.alloc(len(p.vals[id]))
 		}
 	}
 	return p, nil
