@@ -46,7 +46,7 @@ func (o TailOptions) Validate() error {
 //
 // A Tail is for one goroutine at a time. Shapes are inferred again for
 // each batch size used (ops.Infer on the tail's nodes); the plan for Batch
-// and the last other size are kept.
+// and up to two other sizes are kept.
 type Tail struct {
 	s      *Split
 	o      TailOptions
@@ -326,7 +326,12 @@ func (t *Tail) plan(n int) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keep the Batch plan and up to two others (the short last batches of
+	// the training and validation sets).
 	for k := range t.plans {
+		if len(t.plans) < 3 {
+			break
+		}
 		if k != t.o.Batch {
 			delete(t.plans, k)
 		}
