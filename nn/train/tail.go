@@ -190,7 +190,6 @@ func (t *Tail) Forward(features []float32, n int, train bool) []float32 {
 	for _, l := range p.layers {
 		l.forward(t, p, train)
 	}
-	p.trained = train
 	return p.vals[t.out]
 }
 
@@ -297,14 +296,13 @@ func (t *Tail) Predict(features []float32, n int) []float32 {
 // tensors hold pre-activation values of fused activations and dropout
 // outputs), and the layers in order.
 type plan struct {
-	n       int
-	vals    [][]float32
-	grads   [][]float32
-	shapes  [][]int
-	layers  []layer
-	dout    []float32
-	trained bool
-	bytes   int // owned buffers
+	n      int
+	vals   [][]float32
+	grads  [][]float32
+	shapes [][]int
+	layers []layer
+	dout   []float32
+	bytes  int // owned buffers
 }
 
 func (p *plan) alloc(n int) []float32 {
