@@ -2,6 +2,7 @@ package train_test
 
 import (
 	"log"
+	"math"
 
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -77,8 +78,18 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	best, bestLoss := tail2.Snapshot(), tail2.TrainEpoch(f2, labels, train.Shuffle(len(labels), 1, 0), train.SoftmaxCrossEntropy, adam2)
-	_ = bestLoss // early stopping on a validation loss goes here
+	// Keep the best epoch by validation loss (valFeats, valLabels: the
+	// validation split's cached features) and restore it at the end.
+	var valFeats []float32
+	var valLabels []int
+	best, bestLoss := tail2.Snapshot(), math.Inf(1)
+	for epoch := 0; epoch < 50; epoch++ {
+		tail2.TrainEpoch(f2, labels, train.Shuffle(len(labels), 1, epoch), train.SoftmaxCrossEntropy, adam2)
+		val := train.Evaluate(train.SoftmaxCrossEntropy, tail2.Predict(valFeats, len(valLabels)), tail2.Outputs(), valLabels)
+		if val.Loss < bestLoss {
+			best, bestLoss = tail2.Snapshot(), val.Loss
+		}
+	}
 	if err := tail2.Restore(best); err != nil {
 		log.Fatal(err)
 	}
