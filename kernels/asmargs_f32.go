@@ -48,27 +48,28 @@ func (a Act) asmArgs() (args f32ActArgs, fused bool) {
 	return f32ActArgs{}, false
 }
 
-// gemmF32Args is one call of a GEMM strip kernel: rows [0, MR) of A
-// against n columns of packed B for one K block of kc, written to rows
-// [0, mr) of C:
+// gemmF32Args is one call of a GEMM strip kernel: m rows of A against n
+// columns of packed B for one K block of kc, written to C:
 //
-//	C[i][j] = act(init[i][j] + Σ_{k<kc} A[i][k] · B[k][j])   (i < mr, j < n)
+//	C[i][j] = act(init[i][j] + Σ_{k<kc} A[i][k] · B[k][j])   (i < m, j < n)
 //
 // where init is C itself when loadC != 0 (a later K block), else the bias
-// (zero when bias is nil), and the sum is a chain of FMAs in k order. Rows
-// mr ≤ i < MR are computed from a[i] (which the caller points at a real
-// row) and never stored. n is a multiple of the kernel's column step.
+// (zero when bias is nil), and the sum is a chain of FMAs in k order. The
+// kernel goes down the rows in strips of MR; in a last, partial strip the
+// missing rows repeat its last row and are never stored. n is a positive
+// multiple of the kernel's column step.
 type gemmF32Args struct {
-	a     [8]*float32 // row pointers at the K block; rows ≥ mr repeat row mr-1
-	b     *float32    // packed panel of column 0 at the K block
-	c     *float32    // C[0][0]
-	bias  *float32    // bias[0], or nil
-	ldc   uintptr     // bytes between rows of C
-	bps   uintptr     // bytes between packed panels
-	kc    uintptr     // K block length, ≥ 1
-	n     uintptr     // columns, a positive multiple of the column step
-	mr    uintptr     // rows to store, 1 ≤ mr ≤ MR
-	loadC uintptr     // 1: start from C, 0: start from bias
+	a     *float32 // A[0][k0]
+	b     *float32 // packed panel of column 0 at the K block
+	c     *float32 // C[0][0]
+	bias  *float32 // bias[0], or nil
+	lda   uintptr  // bytes between rows of A
+	ldc   uintptr  // bytes between rows of C
+	bps   uintptr  // bytes between packed panels
+	kc    uintptr  // K block length, ≥ 1
+	m     uintptr  // rows, ≥ 1
+	n     uintptr  // columns
+	loadC uintptr  // 1: start from C, 0: start from bias
 	act   f32ActArgs
 }
 

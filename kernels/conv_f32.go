@@ -247,6 +247,10 @@ func (c *ConvF32) runIm2col(x, y, scratch []float32, part, parts int) {
 // rows of dst: dst[r][(ky*KW+kx)*Cg+ci], zero where the tap is in padding.
 func (c *ConvF32) im2col(x, dst []float32, p0, np, gi int) {
 	g := &c.g
+	if g.DW == 1 && g.Groups == 1 {
+		c.im2colSpan(x, dst, p0, np)
+		return
+	}
 	cg, kg := c.cg, c.kg
 	for r := 0; r < np; r++ {
 		p := p0 + r
@@ -270,6 +274,48 @@ func (c *ConvF32) im2col(x, dst []float32, p0, np, gi int) {
 				} else {
 					copy(d, xrow[ix*g.C:ix*g.C+cg])
 				}
+			}
+		}
+	}
+}
+
+// im2colSpan is im2col for dilation 1 and one group: the KW taps of a
+// kernel row that fall inside the input are KW·C contiguous floats in both
+// x and dst, so each moves as one block, by a plain loop when it is short
+// (a 3-channel first layer: 9 floats, where a copy call costs more than
+// the copy).
+func (c *ConvF32) im2colSpan(x, dst []float32, p0, np int) {
+	g := &c.g
+	kg, span := c.kg, g.KW*g.C
+	ox, oy, n := p0%g.OW, p0/g.OW%g.OH, p0/(g.OW*g.OH)
+	for r := 0; r < np; r++ {
+		row := dst[r*kg : (r+1)*kg]
+		ix0 := ox*g.SW - g.PadL
+		kx0, kx1 := dwTaps(ix0, 1, g.KW, g.W)
+		for ky := 0; ky < g.KH; ky++ {
+			iy := oy*g.SH - g.PadT + ky*g.DH
+			seg := row[ky*span : (ky+1)*span]
+			if iy < 0 || iy >= g.H || kx0 >= kx1 {
+				clear(seg)
+				continue
+			}
+			src := x[((n*g.H+iy)*g.W+ix0+kx0)*g.C : ((n*g.H+iy)*g.W+ix0+kx1)*g.C]
+			d := seg[kx0*g.C : kx1*g.C]
+			if len(d) <= 32 {
+				for i, v := range src {
+					d[i] = v
+				}
+			} else {
+				copy(d, src)
+			}
+			clear(seg[:kx0*g.C])
+			clear(seg[kx1*g.C:])
+		}
+		if ox++; ox == g.OW {
+			ox = 0
+			if oy++; oy == g.OH {
+				oy = 0
+				n++
 			}
 		}
 	}

@@ -18,11 +18,12 @@ import "strconv"
 // ldb = N and bps = NR. The driver writes the bias first and applies the
 // activation to finished blocks.
 //
-// Asm (assembly; see gemmF32Args and gemmF32Asm) computes a whole strip of
-// up to MR rows against all columns in steps of NStep, with the bias, the
-// accumulation into C across K blocks and the activation fused. The driver
-// sends the last n mod NStep columns through a stack tile (gemmF32RunAsm),
-// so every element is one FMA chain in k order whatever tile it falls in.
+// Asm (assembly; see gemmF32Args and gemmF32Asm) computes a block of rows,
+// strip by strip of MR rows, against all columns in steps of NStep, with
+// the bias, the accumulation into C across K blocks and the activation
+// fused. The driver sends the last n mod NStep columns through a stack
+// tile (gemmF32RunAsm), so every element is one FMA chain in k order
+// whatever tile it falls in.
 //
 // Both loop over the panels inside the kernel, which keeps the call and
 // slicing overhead out of small-K layers.
@@ -70,7 +71,7 @@ func (k gemmF32Asm) run(p *gemmF32Args) {
 // over all of them. The list is the only place to edit when adding a kernel.
 var gemmF32Impls = []gemmF32Impl{
 	{Name: "gemmF32_6x32_avx512", Available: gemmF32HaveAVX512, MR: 6, NR: 32, KC: gemmF32KC,
-		Pack: packGemmF32B, Asm: gemmF32Asm6x32AVX512, NStep: 16},
+		Pack: packGemmF32B, Asm: gemmF32Asm6x32AVX512, NStep: 8},
 	{Name: "gemmF32_6x16_avx2", Available: gemmF32HaveAVX2, MR: 6, NR: 16, KC: gemmF32KC,
 		Pack: packGemmF32B, Asm: gemmF32Asm6x16AVX2, NStep: 8},
 	{Name: "gemmF32_8x8_neon", Available: gemmF32HaveNEON, MR: 8, NR: 8, KC: gemmF32KC,
@@ -181,16 +182,16 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 }
 
 // gemmF32PackedAsm is gemmF32Packed for an Asm kernel: per K block, one
-// kernel call per strip of MR rows, the first block starting from the bias
-// and the last applying the activation (ApplyAct afterwards for the kinds
-// the kernels do not fuse).
+// kernel call per block of rows (all of them when K fits one block), the
+// first K block starting from the bias and the last applying the
+// activation (ApplyAct afterwards for the kinds the kernels do not fuse).
 func gemmF32PackedAsm(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
 	bias []float32, c []float32, ldc int, act Act) {
 	mr, nr := im.MR, im.NR
 	fa, fused := act.asmArgs()
-	mc := max(gemmF32MC/mr, 1) * mr
-	if k <= im.KC {
-		mc = m // one K block: C is written once, no need to keep a block in cache
+	mc := m // one K block: C is written once, no need to keep a block in cache
+	if k > im.KC {
+		mc = max(gemmF32MC/mr, 1) * mr
 	}
 	for i0 := 0; i0 < m; i0 += mc {
 		mb := min(mc, m-i0)
@@ -201,47 +202,39 @@ func gemmF32PackedAsm(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []f
 			if last {
 				ka = fa
 			}
-			for i := i0; i < i0+mb; i += mr {
-				mi := min(mr, i0+mb-i)
-				gemmF32RunAsm(im, mi, n, kc, a[i*lda+k0:], lda, bp[k0*nr:], k*nr, c[i*ldc:], ldc, bias, k0 > 0, ka)
-				if last && !fused {
-					for r := i; r < i+mi; r++ {
-						ApplyAct(act, c[r*ldc:r*ldc+n])
-					}
-				}
+			gemmF32RunAsm(im, mb, n, kc, a[i0*lda+k0:], lda, bp[k0*nr:], k*nr, c[i0*ldc:], ldc, bias, k0 > 0, ka)
+		}
+		if !fused {
+			for r := i0; r < i0+mb; r++ {
+				ApplyAct(act, c[r*ldc:r*ldc+n])
 			}
 		}
 	}
 }
 
-// gemmF32RunAsm runs im.Asm on rows [0, mr) and columns [0, n) for one K
+// gemmF32RunAsm runs im.Asm on rows [0, m) and columns [0, n) for one K
 // block of kc: the columns that fill whole steps of NStep in place, the
-// rest through a tile on the stack (copied in when loadC, out after), with
-// B read from the panel and offset the columns fall in. Rows mr..MR-1 of
-// the kernel repeat row mr-1. bps is the panel stride in floats.
-func gemmF32RunAsm(im *gemmF32Impl, mr, n, kc int, a []float32, lda int, b []float32, bps int,
+// rest strip by strip through a tile on the stack (copied in when loadC,
+// out after), with B read from the panel and offset the columns fall in.
+// bps is the panel stride in floats.
+func gemmF32RunAsm(im *gemmF32Impl, m, n, kc int, a []float32, lda int, b []float32, bps int,
 	c []float32, ldc int, bias []float32, loadC bool, act f32ActArgs) {
 	nr, step := im.NR, im.NStep
 	np := (n + nr - 1) / nr
-	_ = a[(mr-1)*lda+kc-1]
+	_ = a[(m-1)*lda+kc-1]
 	_ = b[(np-1)*bps+kc*nr-1]
-	_ = c[(mr-1)*ldc+n-1]
-	var p gemmF32Args
-	for i := 0; i < im.MR; i++ {
-		p.a[i] = &a[min(i, mr-1)*lda]
+	_ = c[(m-1)*ldc+n-1]
+	p := gemmF32Args{
+		a: &a[0], b: &b[0],
+		lda: uintptr(lda) * 4, ldc: uintptr(ldc) * 4, bps: uintptr(bps) * 4,
+		kc: uintptr(kc), m: uintptr(m), act: act,
 	}
-	p.b = &b[0]
-	p.ldc = uintptr(ldc) * 4
-	p.bps = uintptr(bps) * 4
-	p.kc = uintptr(kc)
-	p.mr = uintptr(mr)
 	if loadC {
 		p.loadC = 1
 	} else if bias != nil {
 		_ = bias[n-1]
 		p.bias = &bias[0]
 	}
-	p.act = act
 	nf := n / step * step
 	if nf > 0 {
 		p.c = &c[0]
@@ -251,15 +244,12 @@ func gemmF32RunAsm(im *gemmF32Impl, mr, n, kc int, a []float32, lda int, b []flo
 	if nf == n {
 		return
 	}
-	// Tail: columns [nf, n) as one step of a stack tile with row stride step.
+	// Tail: columns [nf, n) as one step of a stack tile with row stride
+	// step, one strip of MR rows at a time.
 	var tile [gemmF32MaxMR * gemmF32MaxStep]float32
 	var tbias [gemmF32MaxStep]float32
 	w := n - nf
-	if loadC {
-		for i := 0; i < mr; i++ {
-			copy(tile[i*step:i*step+w], c[i*ldc+nf:i*ldc+n])
-		}
-	} else if bias != nil {
+	if !loadC && bias != nil {
 		copy(tbias[:w], bias[nf:n])
 		p.bias = &tbias[0]
 	}
@@ -267,9 +257,19 @@ func gemmF32RunAsm(im *gemmF32Impl, mr, n, kc int, a []float32, lda int, b []flo
 	p.c = &tile[0]
 	p.ldc = uintptr(step) * 4
 	p.n = uintptr(step)
-	im.Asm.run(&p)
-	for i := 0; i < mr; i++ {
-		copy(c[i*ldc+nf:i*ldc+n], tile[i*step:i*step+w])
+	for i0 := 0; i0 < m; i0 += im.MR {
+		mr := min(im.MR, m-i0)
+		if loadC {
+			for i := 0; i < mr; i++ {
+				copy(tile[i*step:i*step+w], c[(i0+i)*ldc+nf:(i0+i)*ldc+n])
+			}
+		}
+		p.a = &a[i0*lda]
+		p.m = uintptr(mr)
+		im.Asm.run(&p)
+		for i := 0; i < mr; i++ {
+			copy(c[(i0+i)*ldc+nf:(i0+i)*ldc+n], tile[i*step:i*step+w])
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ func gemmF32_6x16_avx2(p *gemmF32Args)
 func gemmF32HaveAVX512() bool { return cpu.X86.HasAVX512F }
 
 // gemmF32_6x32_avx512 is the AVX-512F strip kernel (gemm_f32_amd64.s): 6
-// rows, 32-wide panels, columns in steps of 16.
+// rows, 32-wide panels, columns in steps of 8.
 //
 //go:noescape
 func gemmF32_6x32_avx512(p *gemmF32Args)

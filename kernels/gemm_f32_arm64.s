@@ -57,33 +57,58 @@
 // func gemmF32_8x8_neon(p *gemmF32Args)
 //
 // 8×8 register tile: V0–V15 accumulators, V16–V23 four k values of each A
-// row (FMLA by element), V24–V31 four rows of the 8-wide B panel. K goes in
-// steps of 4, then single steps; columns in whole 8-wide panels.
+// row (FMLA by element), V24–V31 four rows of the 8-wide B panel. Rows go
+// in strips of 8 (in a partial last strip the missing rows repeat the last
+// one and are not stored), K in steps of 4 then single steps, columns in
+// whole 8-wide panels.
 //
-// General registers: R19 = p; R0–R7 A rows; R8 = B; R9 = C row; R10 =
-// bias column (0 when none); R11 = columns left; R12, R13 = k counters;
-// R14 = ldc; R15 = bps; R20 = C column; R21 = B panel; R16, R17 temporaries.
+// General registers: R19 = p; R22 = rows left, R23 = A and R24 = C of the
+// strip; R16 = mr; R0–R7 A rows; R8 = B; R9 = C row; R10 = bias column
+// (0 when none); R11 = columns left; R12, R13 = k counters; R14 = ldc;
+// R15 = bps; R20 = C column; R21 = B panel; R17 temporary.
 TEXT ·gemmF32_8x8_neon(SB), NOSPLIT, $0-8
 	MOVD p+0(FP), R19
-	MOVD gemmF32Args_c(R19), R20
-	MOVD gemmF32Args_b(R19), R21
-	MOVD gemmF32Args_bias(R19), R10
-	MOVD gemmF32Args_n(R19), R11
+	MOVD gemmF32Args_m(R19), R22
+	MOVD gemmF32Args_a(R19), R23
+	MOVD gemmF32Args_c(R19), R24
 	MOVD gemmF32Args_ldc(R19), R14
 	MOVD gemmF32Args_bps(R19), R15
 
+strip:
+	MOVD $8, R16
+	CMP  $8, R22
+	CSEL LT, R22, R16, R16
+	MOVD R24, R20
+	MOVD gemmF32Args_b(R19), R21
+	MOVD gemmF32Args_bias(R19), R10
+	MOVD gemmF32Args_n(R19), R11
+
 panel:
-	CBZ  R11, done
-	MOVD gemmF32Args_a+0(R19), R0
-	MOVD gemmF32Args_a+8(R19), R1
-	MOVD gemmF32Args_a+16(R19), R2
-	MOVD gemmF32Args_a+24(R19), R3
-	MOVD gemmF32Args_a+32(R19), R4
-	MOVD gemmF32Args_a+40(R19), R5
-	MOVD gemmF32Args_a+48(R19), R6
-	MOVD gemmF32Args_a+56(R19), R7
+	CBZ  R11, nextstrip
+	MOVD gemmF32Args_lda(R19), R17
+	MOVD R23, R0
+	ADD  R17, R0, R1
+	CMP  $2, R16
+	CSEL LT, R0, R1, R1
+	ADD  R17, R1, R2
+	CMP  $3, R16
+	CSEL LT, R1, R2, R2
+	ADD  R17, R2, R3
+	CMP  $4, R16
+	CSEL LT, R2, R3, R3
+	ADD  R17, R3, R4
+	CMP  $5, R16
+	CSEL LT, R3, R4, R4
+	ADD  R17, R4, R5
+	CMP  $6, R16
+	CSEL LT, R4, R5, R5
+	ADD  R17, R5, R6
+	CMP  $7, R16
+	CSEL LT, R5, R6, R6
+	ADD  R17, R6, R7
+	CMP  $8, R16
+	CSEL LT, R6, R7, R7
 	MOVD R21, R8
-	MOVD gemmF32Args_mr(R19), R16
 
 	// Accumulators start from C (later K blocks), the bias, or zero.
 	MOVD gemmF32Args_loadC(R19), R17
@@ -294,5 +319,10 @@ nobias:
 	SUB  $8, R11
 	B    panel
 
-done:
+nextstrip:
+	MOVD gemmF32Args_lda(R19), R17
+	ADD  R17<<3, R23
+	ADD  R14<<3, R24
+	SUBS $8, R22
+	BGT  strip
 	RET

@@ -15,12 +15,24 @@ func gemmTestSizes(t, extra int) []int {
 	return s
 }
 
-// gemmTestCols adds the column-step edges of an assembly kernel (the
-// in-place steps and the stack-tile tail) to the panel edges.
+// gemmTestCols adds the column-step edges of an assembly kernel (every
+// multiple of the step up to two panels, ±1: whole panels, the narrower
+// in-kernel paths and the stack-tile tail) to the panel edges.
 func gemmTestCols(im *gemmF32Impl) []int {
 	s := gemmTestSizes(im.NR, 13)
-	if st := im.NStep; st > 0 && st != im.NR {
-		s = append(s, st-1, st, st+1, im.NR+st, im.NR+st+1, 24)
+	if st := im.NStep; st > 0 {
+		seen := map[int]bool{}
+		for _, v := range s {
+			seen[v] = true
+		}
+		for j := st; j <= 2*im.NR; j += st {
+			for _, v := range []int{j - 1, j, j + 1} {
+				if !seen[v] {
+					seen[v] = true
+					s = append(s, v)
+				}
+			}
+		}
 	}
 	return s
 }
