@@ -122,6 +122,8 @@ func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
 var gemmS8Impls = []gemmS8Impl{
 	{Name: "gemmS8_4x2_sdot", Available: gemmS8HaveSDOT, Fast: always, MR: 4, NR: 2, Narrow: true,
 		PanelLen: panelLenDotS8, Pack: packDotS8, Fn: gemmS8_4x2_sdot, Gemv: gemvS8_4x2_sdot},
+	{Name: "gemmS8_4x2_vnni", Available: gemmS8HaveVNNI, Fast: always, MR: 4, NR: 2,
+		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_vnni, Gemv: gemvS8_4x2_vnni},
 	{Name: "gemmS8_4x2_avx2", Available: gemmS8HaveAVX2, Fast: always, MR: 4, NR: 2,
 		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_avx2, Gemv: gemvS8_4x2_avx2},
 	{Name: "gemmS8_4x2_neon", Available: gemmS8HaveNEON, Fast: always, MR: 4, NR: 2,

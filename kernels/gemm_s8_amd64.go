@@ -13,3 +13,13 @@ func gemmS8HaveAVX2() bool { return cpu.X86.HasAVX2 }
 //
 //go:noescape
 func dotS8_4x2_avx2(p *gemmS8Args)
+
+// gemmS8HaveVNNI reports AVX512_VNNI with 256-bit EVEX forms (AVX512VL).
+func gemmS8HaveVNNI() bool {
+	return cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+}
+
+// dotS8_4x2_vnni is dotS8_4x2_avx2 with VPDPWSSD (gemm_s8_amd64.s).
+//
+//go:noescape
+func dotS8_4x2_vnni(p *gemmS8Args)

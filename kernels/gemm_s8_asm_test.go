@@ -24,6 +24,12 @@ func TestGemmS8AsmSelected(t *testing.T) {
 		if cpu.X86.HasAVX2 {
 			want = "gemmS8_4x2_avx2"
 		}
+		if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+			if !avail["gemmS8_4x2_avx2"] {
+				t.Errorf("gemmS8_4x2_avx2 not available")
+			}
+			want = "gemmS8_4x2_vnni"
+		}
 	case "arm64":
 		if !avail["gemmS8_4x2_neon"] {
 			t.Errorf("gemmS8_4x2_neon not available on arm64")

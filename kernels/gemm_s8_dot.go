@@ -112,6 +112,7 @@ const (
 	dotS8AVX2 gemmS8DotKernel = iota
 	dotS8NEON
 	dotS8SDOT
+	dotS8VNNI
 )
 
 func (k gemmS8DotKernel) run(p *gemmS8Args) {
@@ -122,6 +123,8 @@ func (k gemmS8DotKernel) run(p *gemmS8Args) {
 		dotS8_4x2_neon(p)
 	case dotS8SDOT:
 		dotS8_4x2_sdot(p)
+	case dotS8VNNI:
+		dotS8_4x2_vnni(p)
 	default:
 		panic("kernels: no int8 dot kernel")
 	}
@@ -244,4 +247,12 @@ func gemmS8_4x2_sdot(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy
 
 func gemvS8_4x2_sdot(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
 	gemmS8DotRun(dotS8SDOT, false, 1, kc, p0, p1, x, 0, b, y, 0, ep)
+}
+
+func gemmS8_4x2_vnni(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) {
+	gemmS8DotRun(dotS8VNNI, true, mr, kc, 0, np, a, lda, b, y, ldy, ep)
+}
+
+func gemvS8_4x2_vnni(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
+	gemmS8DotRun(dotS8VNNI, true, 1, kc, p0, p1, x, 0, b, y, 0, ep)
 }

@@ -9,3 +9,7 @@ package kernels
 func gemmS8HaveAVX2() bool { return false }
 
 func dotS8_4x2_avx2(*gemmS8Args) { panic("kernels: dotS8_4x2_avx2 is not compiled in") }
+
+func gemmS8HaveVNNI() bool { return false }
+
+func dotS8_4x2_vnni(*gemmS8Args) { panic("kernels: dotS8_4x2_vnni is not compiled in") }
