@@ -70,6 +70,17 @@
 //     targets. Requantization is fused into the tile epilogue; the two
 //     roundings of TFLite's MultiplyByQuantizedMultiplier are folded into
 //     one 64-bit shift (see fixedRequant).
+//   - GEMM in assembly (gemm_s8_dot.go and the .s files): 4×2 "dot"
+//     kernels whose accumulators are vectors of partial sums along k (16 k
+//     per step), reduced once per panel. AVX2 sign-extends A to int16
+//     (VPMOVSXBW) and uses VPMADDWD, or VPDPWSSD with AVX512_VNNI: int16
+//     pairs never saturate, unlike VPMADDUBSW, and weights with a zero point
+//     (|w'| <= 255) still fit. NEON without dot product widens (SXTL) and
+//     uses SMLAL/SMLAL2; with FEAT_DotProd SDOT multiplies int8 weights
+//     directly, so that impl is Narrow and weights with a zero point go to
+//     the widening one. Each impl packs its own panels (int16 or int8
+//     blocks of 16 k, zero-padded); the kernels read A up to the last whole
+//     8 of k, the rest and the requantization epilogue are Go.
 //   - Elementwise Add and Mul are tables of all 65536 input pairs built
 //     from the runtime's scalar formula, so TFLite's three-multiplier ADD and
 //     ORT's FMA-ordered QLinearAdd cost one lookup per element.
