@@ -1,0 +1,766 @@
+// Package finetune runs the transfer-learning recipe of package train on
+// the samples of a store: a new head on the frozen backbone's cached
+// features (phase 1), then the last block unfrozen at a low learning rate
+// with BatchNorm frozen (phase 2), early stopping on validation loss and
+// the best checkpoint restored; per-epoch metrics go to the store's run,
+// the test-set confusion matrix ends it and the trained model becomes a
+// new model version.
+//
+// # Features
+//
+// Both phases train on cached features: the backbone before each phase's
+// cut is frozen (and without augmentation deterministic), so its outputs
+// are computed once per (sample, Split.BackboneKey) and kept in the store
+// (store.PutFeatures); a second run on the same samples reads them.
+//
+// # Model blob
+//
+// nn/train has no ONNX exporter yet, so a model version is stored with
+// Format BlobFormat ("ocellus-tail-v1"): one line of JSON (BlobHeader: the
+// base model's file name and SHA-256, the classes, the head seed, and the
+// name, node and shape of every trained tensor), a newline, then the
+// tensors' values as little-endian float32 in header order. Loading the
+// base model with train.LoadOptions, train.ReplaceHead with the same
+// classes, and replacing each named constant gives the trained graph.
+package finetune
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/tensor"
+	"github.com/ocellus/ocellus/nn/train"
+	"github.com/ocellus/ocellus/store"
+)
+
+// BlobFormat is the Format of the model versions Run stores.
+const BlobFormat = "ocellus-tail-v1"
+
+// Phase names, as recorded in store.Epoch.Phase.
+const (
+	PhaseHead     = "head"
+	PhaseFinetune = "finetune"
+)
+
+// Config configures Run. Zero fields take the defaults noted.
+type Config struct {
+	// ModelPath is the pretrained float ONNX model (required).
+	ModelPath string
+	// Spec is the preprocessing; nil derives it as `ocellus classify` does
+	// (the input's shape, ImageNet normalisation, bilinear_hp, then the
+	// model's sidecar file if any).
+	Spec *preprocess.Spec
+	// HeadEpochs and Epochs bound phases 1 and 2 (50 each).
+	HeadEpochs, Epochs int
+	// Patience (20) epochs without a val-loss improvement larger than
+	// MinDelta (0) stop a phase.
+	Patience int
+	MinDelta float64
+	// HeadLR (1e-3) trains the head in phase 1 and LR (1e-5) the whole
+	// tail in phase 2.
+	HeadLR, LR float64
+	// Batch is the mini-batch size (32); HeadDropout the head's input
+	// dropout (0.2; negative: none).
+	Batch       int
+	HeadDropout float32
+	// Phase 2's tail: the node it starts from, or else the last
+	// UnfreezeLast parameterised layers, head included (5: MobileNetV2's
+	// last inverted-residual block, the final 1×1 conv and the head).
+	UnfreezeFrom string
+	UnfreezeLast int
+	// Phase2 runs phase 2.
+	Phase2 bool
+	// Seed seeds the head's initialisation, dropout and shuffling (1).
+	Seed uint64
+	// Threads per training step (0: GOMAXPROCS).
+	Threads int
+	// Name and Note describe the model version; ActivateBy, if set,
+	// activates it (in the transaction that finishes the run).
+	Name, Note, ActivateBy string
+	// Progress receives progress lines (nil: none).
+	Progress io.Writer
+}
+
+func (c *Config) defaults() {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.HeadEpochs, 50)
+	def(&c.Epochs, 50)
+	def(&c.Patience, 20)
+	def(&c.Batch, 32)
+	def(&c.UnfreezeLast, 5)
+	if c.HeadLR == 0 {
+		c.HeadLR = 1e-3
+	}
+	if c.LR == 0 {
+		c.LR = 1e-5
+	}
+	if c.HeadDropout == 0 {
+		c.HeadDropout = 0.2
+	} else if c.HeadDropout < 0 {
+		c.HeadDropout = 0
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.ModelPath == "":
+		return errors.New("finetune: no model path")
+	case c.HeadEpochs < 0 || c.Epochs < 0 || c.Patience < 0 || c.Batch < 0 || c.UnfreezeLast < 0:
+		return errors.New("finetune: epochs, patience, batch and unfreeze-last must not be negative")
+	case c.HeadLR < 0 || c.LR < 0 || c.MinDelta < 0 || math.IsNaN(c.HeadLR+c.LR+c.MinDelta):
+		return errors.New("finetune: learning rates and min delta must be ≥ 0")
+	case c.HeadDropout >= 1:
+		return fmt.Errorf("finetune: head dropout %g, want < 1", c.HeadDropout)
+	}
+	return nil
+}
+
+// EpochMetrics is one epoch of a phase.
+type EpochMetrics struct {
+	Epoch         int           `json:"epoch"`
+	TrainLoss     float64       `json:"train_loss"`
+	TrainAccuracy float64       `json:"train_accuracy"`
+	ValLoss       float64       `json:"val_loss"`
+	ValAccuracy   float64       `json:"val_accuracy"`
+	ValAUC        float64       `json:"val_auc"`
+	Duration      time.Duration `json:"duration_ns"`
+}
+
+// PhaseResult summarises a phase; the Val figures are those of the best
+// epoch, whose parameters the phase ends with (BestEpoch 0: the phase's
+// starting point stayed the best).
+type PhaseResult struct {
+	Name        string         `json:"name"`
+	Epochs      int            `json:"epochs_run"`
+	BestEpoch   int            `json:"best_epoch"`
+	ValLoss     float64        `json:"val_loss"`
+	ValAccuracy float64        `json:"val_accuracy"`
+	ValAUC      float64        `json:"val_auc"`
+	Trainable   []string       `json:"trainable_nodes"`
+	History     []EpochMetrics `json:"history"`
+	// FeatureTime is the wall time spent computing (uncached) features;
+	// EpochTime the mean wall time of a training epoch with its
+	// validation pass.
+	FeatureTime time.Duration `json:"feature_time_ns"`
+	Computed    int           `json:"features_computed"`
+	EpochTime   time.Duration `json:"epoch_time_ns"`
+}
+
+// TestReport is the final model on the test split (the val split when
+// the store has no test samples; Split says which).
+type TestReport struct {
+	Split     string    `json:"split"`
+	Samples   int       `json:"samples"`
+	Accuracy  float64   `json:"accuracy"`
+	AUC       float64   `json:"auc"`
+	Loss      float64   `json:"loss"`
+	Classes   []string  `json:"classes"`
+	Confusion [][]int   `json:"confusion"` // [true][predicted]
+	Precision []float64 `json:"precision"`
+	Recall    []float64 `json:"recall"`
+}
+
+// Result is what Run did.
+type Result struct {
+	Run     store.RunID   `json:"run"`
+	Model   store.ModelID `json:"model"`
+	Active  bool          `json:"active"`
+	Classes []string      `json:"classes"`
+	Phases  []PhaseResult `json:"phases"`
+	Test    TestReport    `json:"test"`
+	// Reports holds the report files (name → bytes), also stored as run
+	// artifacts: see Reports.
+	Reports map[string][]byte `json:"-"`
+}
+
+// data is one split's samples: ids, class indices, and feature rows.
+type data struct {
+	ids    []store.SampleID
+	labels []int
+	feats  []float32
+}
+
+// Run trains a classifier for the store's labels and stores it as a new
+// model version. The run is recorded in the store from the start; on an
+// error after that it is finished as failed (cancelled when ctx is done).
+func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err error) {
+	cfg.defaults()
+	if err := cfg.validate(); err != nil {
+		return res, err
+	}
+	if err := st.CheckTrainable(nil); err != nil {
+		return res, err
+	}
+	labels, err := st.Labels()
+	if err != nil {
+		return res, err
+	}
+	classIdx := map[string]int{}
+	for i, l := range labels {
+		res.Classes = append(res.Classes, l.Name)
+		classIdx[l.Name] = i
+	}
+	k := len(res.Classes)
+
+	raw, err := os.ReadFile(cfg.ModelPath)
+	if err != nil {
+		return res, err
+	}
+	sum := sha256.Sum256(raw)
+	m, err := nn.Load(cfg.ModelPath, train.LoadOptions())
+	if err != nil {
+		return res, err
+	}
+	if len(m.Inputs()) != 1 {
+		return res, fmt.Errorf("finetune: %s has %d inputs, want one image", cfg.ModelPath, len(m.Inputs()))
+	}
+	spec, err := resolveSpec(m.Inputs()[0], cfg)
+	if err != nil {
+		return res, err
+	}
+	g, err := train.ReplaceHead(m.Graph(), train.HeadConfig{Classes: k, Seed: cfg.Seed})
+	if err != nil {
+		return res, err
+	}
+
+	cfgJSON, _ := json.Marshal(struct {
+		Config
+		Model  string `json:"model"`
+		SHA256 string `json:"model_sha256"`
+		Spec   string `json:"preprocess"`
+	}{cfg, filepath.Base(cfg.ModelPath), hex.EncodeToString(sum[:]), spec.String()})
+	run, err := st.StartRun(store.NewRun{Config: cfgJSON})
+	if err != nil {
+		return res, err
+	}
+	res.Run = run.ID
+	defer func() {
+		if err == nil {
+			return
+		}
+		status := store.RunFailed
+		if ctx.Err() != nil {
+			status = store.RunCancelled
+		}
+		if _, ferr := st.FinishRun(run.ID, store.RunResult{Status: status, Error: err.Error()}); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}()
+
+	sets := map[store.Split]*data{}
+	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
+		smp, err := st.Samples(store.Filter{Split: sp})
+		if err != nil {
+			return res, err
+		}
+		d := &data{}
+		for _, s := range smp {
+			c, ok := classIdx[s.Label]
+			if !ok {
+				return res, fmt.Errorf("finetune: sample %d has label %q, not in the label set", s.ID, s.Label)
+			}
+			d.ids = append(d.ids, s.ID)
+			d.labels = append(d.labels, c)
+		}
+		sets[sp] = d
+	}
+	evalSet := store.Test
+	if len(sets[store.Test].ids) == 0 {
+		evalSet = store.Val
+	}
+	fmt.Fprintf(cfg.Progress, "run %d: %d classes %v; %d train, %d val, %d test samples\n",
+		run.ID, k, res.Classes, len(sets[store.Train].ids), len(sets[store.Val].ids), len(sets[store.Test].ids))
+
+	fe := &featurizer{st: st, m: m, spec: spec, progress: cfg.Progress}
+
+	// Phase 1: the head on frozen features.
+	s1, err := train.SplitAt(g, train.Cut{Node: train.HeadNode})
+	if err != nil {
+		return res, err
+	}
+	p1 := PhaseResult{Name: PhaseHead, Trainable: s1.TailNodes()}
+	if err := fe.load(ctx, s1, sets, &p1); err != nil {
+		return res, err
+	}
+	tail, err := train.NewTail(s1, train.TailOptions{Batch: cfg.Batch, HeadDropout: cfg.HeadDropout, Seed: cfg.Seed, Threads: cfg.Threads})
+	if err != nil {
+		return res, err
+	}
+	adam, err := train.NewAdam(train.DefaultAdam(), train.HeadGroups(tail.Params(), cfg.HeadLR, 0, 0)...)
+	if err != nil {
+		return res, err
+	}
+	if err := fit(ctx, st, run.ID, tail, adam, sets, k, cfg.HeadEpochs, cfg, &p1, 0); err != nil {
+		return res, err
+	}
+	res.Phases = append(res.Phases, p1)
+	final := tail
+
+	if cfg.Phase2 && cfg.Epochs > 0 {
+		g1 := tail.Export()
+		cut := train.Cut{LastLayers: cfg.UnfreezeLast}
+		if cfg.UnfreezeFrom != "" {
+			cut = train.Cut{Node: cfg.UnfreezeFrom}
+		}
+		s2, err := train.SplitAt(g1, cut)
+		if err != nil {
+			return res, err
+		}
+		p2 := PhaseResult{Name: PhaseFinetune, Trainable: s2.TailNodes()}
+		if err := fe.load(ctx, s2, sets, &p2); err != nil {
+			return res, err
+		}
+		tail2, err := train.NewTail(s2, train.TailOptions{Batch: cfg.Batch, HeadDropout: cfg.HeadDropout, Seed: cfg.Seed + 1, Threads: cfg.Threads})
+		if err != nil {
+			return res, err
+		}
+		adam2, err := train.NewAdam(train.DefaultAdam(), train.HeadGroups(tail2.Params(), cfg.LR, cfg.LR, 0)...)
+		if err != nil {
+			return res, err
+		}
+		if err := fit(ctx, st, run.ID, tail2, adam2, sets, k, cfg.Epochs, cfg, &p2, 1); err != nil {
+			return res, err
+		}
+		res.Phases = append(res.Phases, p2)
+		final = tail2
+	}
+
+	ev := sets[evalSet]
+	met := train.Evaluate(train.SoftmaxCrossEntropy, predict(final, ev.feats, len(ev.ids), cfg.Batch), k, ev.labels)
+	res.Test = testReport(evalSet.String(), res.Classes, met)
+	fmt.Fprintf(cfg.Progress, "%s: accuracy %.4f AUC %.4f on %d samples\n", evalSet, met.Accuracy, met.AUC, len(ev.ids))
+
+	res.Reports, err = Reports(res)
+	if err != nil {
+		return res, err
+	}
+	for name, b := range res.Reports {
+		if err := st.PutRunArtifact(run.ID, name, b); err != nil {
+			return res, err
+		}
+	}
+	blob, err := encodeBlob(final, BlobHeader{
+		BaseModel: filepath.Base(cfg.ModelPath), BaseSHA256: hex.EncodeToString(sum[:]),
+		Classes: res.Classes, HeadSeed: cfg.Seed, Preprocess: spec.String(),
+	})
+	if err != nil {
+		return res, err
+	}
+	summary, err := json.Marshal(summaryJSON(res))
+	if err != nil {
+		return res, err
+	}
+	name := cfg.Name
+	if name == "" {
+		name = fmt.Sprintf("%s fine-tuned (run %d)", filepath.Base(cfg.ModelPath), run.ID)
+	}
+	done, err := st.FinishRun(run.ID, store.RunResult{
+		Status: store.RunSucceeded, Result: summary, ActivateBy: cfg.ActivateBy,
+		Model: &store.NewModel{
+			Name: name, Format: BlobFormat, Blob: blob, Metrics: summary, Classes: res.Classes,
+			Backbone: final.Split().BackboneKey(), Note: cfg.Note,
+		},
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Model, res.Active = done.Model, cfg.ActivateBy != ""
+	return res, nil
+}
+
+// Summary is the JSON form of a Result's figures (NaN AUCs as null), as
+// `ocellus train --json` prints it and the run and model store it.
+type Summary struct {
+	Run     store.RunID    `json:"run"`
+	Model   store.ModelID  `json:"model"`
+	Active  bool           `json:"active"`
+	Classes []string       `json:"classes"`
+	Phases  []PhaseSummary `json:"phases"`
+	Test    TestSummary    `json:"test"`
+}
+
+// PhaseSummary is a phase's figures in Summary.
+type PhaseSummary struct {
+	Name        string   `json:"name"`
+	Epochs      int      `json:"epochs_run"`
+	BestEpoch   int      `json:"best_epoch"`
+	ValLoss     *float64 `json:"val_loss"`
+	ValAccuracy float64  `json:"val_accuracy"`
+	ValAUC      *float64 `json:"val_auc"`
+	EpochMillis float64  `json:"epoch_ms"`
+}
+
+// TestSummary is the test report in Summary.
+type TestSummary struct {
+	Split     string    `json:"split"`
+	Samples   int       `json:"samples"`
+	Accuracy  float64   `json:"accuracy"`
+	AUC       *float64  `json:"auc"`
+	Confusion [][]int   `json:"confusion"`
+	Precision []float64 `json:"precision"`
+	Recall    []float64 `json:"recall"`
+}
+
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+func summaryJSON(r Result) Summary {
+	s := Summary{Run: r.Run, Model: r.Model, Active: r.Active, Classes: r.Classes}
+	for _, p := range r.Phases {
+		s.Phases = append(s.Phases, PhaseSummary{Name: p.Name, Epochs: p.Epochs, BestEpoch: p.BestEpoch,
+			ValLoss: num(p.ValLoss), ValAccuracy: p.ValAccuracy, ValAUC: num(p.ValAUC),
+			EpochMillis: float64(p.EpochTime.Microseconds()) / 1000})
+	}
+	t := r.Test
+	s.Test = TestSummary{Split: t.Split, Samples: t.Samples, Accuracy: t.Accuracy, AUC: num(t.AUC),
+		Confusion: t.Confusion, Precision: finiteAll(t.Precision), Recall: finiteAll(t.Recall)}
+	return s
+}
+
+func finiteAll(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = finite(x)
+	}
+	return out
+}
+
+// SummaryOf returns r's Summary.
+func SummaryOf(r Result) Summary { return summaryJSON(r) }
+
+func testReport(split string, classes []string, met train.Metrics) TestReport {
+	k := len(classes)
+	t := TestReport{Split: split, Samples: met.Confusion.Total(), Accuracy: met.Accuracy, AUC: met.AUC, Loss: met.Loss, Classes: classes}
+	for i := 0; i < k; i++ {
+		row := make([]int, k)
+		for j := range row {
+			row[j] = met.Confusion.At(i, j)
+		}
+		t.Confusion = append(t.Confusion, row)
+		t.Precision = append(t.Precision, met.Confusion.Precision(i))
+		t.Recall = append(t.Recall, met.Confusion.Recall(i))
+	}
+	return t
+}
+
+// predict runs the tail in inference mode over n rows, Batch at a time.
+func predict(t *train.Tail, feats []float32, n, batch int) []float32 {
+	fl := t.Split().FeatureLen()
+	k := t.Outputs()
+	out := make([]float32, 0, n*k)
+	for i := 0; i < n; i += batch {
+		b := min(batch, n-i)
+		out = append(out, t.Predict(feats[i*fl:(i+b)*fl], b)...)
+	}
+	return out
+}
+
+// fit trains a tail with early stopping on val loss and restores the best
+// checkpoint (the starting point counts as epoch 0 when phase > 0).
+func fit(ctx context.Context, st *store.Store, run store.RunID, t *train.Tail, opt train.Optimizer,
+	sets map[store.Split]*data, k, epochs int, cfg Config, p *PhaseResult, phase int) error {
+	tr, va := sets[store.Train], sets[store.Val]
+	n := len(tr.ids)
+	best := math.Inf(1)
+	var bestSnap [][]float32
+	if phase > 0 {
+		m := train.Evaluate(train.SoftmaxCrossEntropy, predict(t, va.feats, len(va.ids), cfg.Batch), k, va.labels)
+		best, bestSnap = m.Loss, t.Snapshot()
+		p.ValLoss, p.ValAccuracy, p.ValAUC = m.Loss, m.Accuracy, m.AUC
+		fmt.Fprintf(cfg.Progress, "%s: start val loss %.4f acc %.4f AUC %.4f\n", p.Name, m.Loss, m.Accuracy, m.AUC)
+	}
+	wait := 0
+	var total time.Duration
+	for ep := 1; ep <= epochs; ep++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		loss := t.TrainEpoch(tr.feats, tr.labels, train.Shuffle(n, cfg.Seed+uint64(phase)<<32, ep-1), train.SoftmaxCrossEntropy, opt)
+		trm := train.Evaluate(train.SoftmaxCrossEntropy, predict(t, tr.feats, n, cfg.Batch), k, tr.labels)
+		vm := train.Evaluate(train.SoftmaxCrossEntropy, predict(t, va.feats, len(va.ids), cfg.Batch), k, va.labels)
+		d := time.Since(t0)
+		total += d
+		em := EpochMetrics{Epoch: ep, TrainLoss: loss, TrainAccuracy: trm.Accuracy, ValLoss: vm.Loss, ValAccuracy: vm.Accuracy, ValAUC: vm.AUC, Duration: d}
+		p.History = append(p.History, em)
+		p.Epochs = ep
+		metrics := store.Metrics{"train_loss": loss, "train_accuracy": trm.Accuracy, "val_loss": vm.Loss, "val_accuracy": vm.Accuracy}
+		if !math.IsNaN(vm.AUC) {
+			metrics["val_auc"] = vm.AUC
+		}
+		if !math.IsNaN(trm.AUC) {
+			metrics["train_auc"] = trm.AUC
+		}
+		if err := st.AppendEpoch(run, store.Epoch{Phase: p.Name, Epoch: ep, Metrics: metrics, Duration: d}); err != nil {
+			return err
+		}
+		mark := ""
+		if vm.Loss < best-cfg.MinDelta {
+			best, bestSnap, wait = vm.Loss, t.Snapshot(), 0
+			p.BestEpoch, p.ValLoss, p.ValAccuracy, p.ValAUC = ep, vm.Loss, vm.Accuracy, vm.AUC
+			mark = " *"
+		} else {
+			wait++
+		}
+		fmt.Fprintf(cfg.Progress, "%s epoch %d/%d: loss %.4f val loss %.4f acc %.4f AUC %.4f (%v)%s\n",
+			p.Name, ep, epochs, loss, vm.Loss, vm.Accuracy, vm.AUC, d.Round(time.Millisecond), mark)
+		if wait >= cfg.Patience {
+			fmt.Fprintf(cfg.Progress, "%s: early stop after %d epochs without improvement\n", p.Name, wait)
+			break
+		}
+	}
+	if p.Epochs > 0 {
+		p.EpochTime = total / time.Duration(p.Epochs)
+	}
+	if bestSnap != nil {
+		if err := t.Restore(bestSnap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// featurizer computes backbone features, caching them in the store.
+type featurizer struct {
+	st       *store.Store
+	m        *nn.Model
+	spec     preprocess.Spec
+	progress io.Writer
+}
+
+// load fills every set's features for the split, computing and caching
+// those the store does not hold.
+func (f *featurizer) load(ctx context.Context, s *train.Split, sets map[store.Split]*data, p *PhaseResult) error {
+	key := s.BackboneKey()
+	fl := s.FeatureLen()
+	if s.Batch() != 1 {
+		return fmt.Errorf("finetune: the backbone has batch %d, want 1", s.Batch())
+	}
+	var bb *nn.Model
+	var sess *nn.Session
+	defer func() {
+		if sess != nil {
+			sess.Close()
+		}
+	}()
+	t0 := time.Now()
+	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
+		d := sets[sp]
+		if len(d.ids) == 0 {
+			d.feats = nil
+			continue
+		}
+		fm, err := f.st.Features(key, d.ids)
+		if err != nil {
+			return err
+		}
+		d.feats = make([]float32, len(d.ids)*fl)
+		if len(fm.Missing) < len(d.ids) {
+			if fm.Dim != fl {
+				return fmt.Errorf("finetune: cached features of %s have length %d, want %d", key, fm.Dim, fl)
+			}
+			copy(d.feats, fm.Data)
+		}
+		if len(fm.Missing) == 0 {
+			continue
+		}
+		if sess == nil {
+			if bb, err = s.BackboneModel(f.m.Inputs()); err != nil {
+				return err
+			}
+			sess = bb.NewSession()
+		}
+		in := f.m.Inputs()[0]
+		x := tensor.New(tensor.Float32, in.Shape...)
+		var ids []store.SampleID
+		var vecs [][]float32
+		flush := func() error {
+			if len(ids) == 0 {
+				return nil
+			}
+			_, err := f.st.PutFeatures(key, ids, vecs)
+			ids, vecs = ids[:0], vecs[:0]
+			return err
+		}
+		for j, i := range fm.Missing {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			jpg, err := f.st.Image(d.ids[i])
+			if err != nil {
+				return err
+			}
+			img, err := preprocess.DecodeBytes(jpg)
+			if err != nil {
+				return fmt.Errorf("finetune: sample %d: %w", d.ids[i], err)
+			}
+			f.spec.Apply(img, x.F32)
+			outs, err := sess.Run(x)
+			if err != nil {
+				return err
+			}
+			row := d.feats[i*fl : (i+1)*fl]
+			if err := s.Features(outs, row); err != nil {
+				return err
+			}
+			ids, vecs = append(ids, d.ids[i]), append(vecs, row)
+			p.Computed++
+			if len(ids) == 32 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if (j+1)%50 == 0 || j+1 == len(fm.Missing) {
+				fmt.Fprintf(f.progress, "%s features: %s %d/%d computed (%v)\n", p.Name, sp, j+1, len(fm.Missing), time.Since(t0).Round(time.Millisecond))
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	p.FeatureTime = time.Since(t0)
+	return nil
+}
+
+// resolveSpec derives the preprocessing as `ocellus classify` does.
+func resolveSpec(in nn.IOSpec, cfg Config) (preprocess.Spec, error) {
+	if cfg.Spec != nil {
+		return *cfg.Spec, cfg.Spec.Validate()
+	}
+	spec := preprocess.DefaultSpec()
+	s := in.Shape
+	if len(s) != 4 || s[0] != 1 {
+		return spec, fmt.Errorf("finetune: input %q has shape %v, not a single image", in.Name, s)
+	}
+	if in.DType != tensor.Float32 {
+		return spec, fmt.Errorf("finetune: input %q is %v; training needs a float model", in.Name, in.DType)
+	}
+	switch {
+	case s[1] == 1 || s[1] == 3:
+		spec.Layout, spec.Channels, spec.Height, spec.Width = preprocess.NCHW, s[1], s[2], s[3]
+	case s[3] == 1 || s[3] == 3:
+		spec.Layout, spec.Height, spec.Width, spec.Channels = preprocess.NHWC, s[1], s[2], s[3]
+	default:
+		return spec, fmt.Errorf("finetune: input %q has shape %v: no axis of 1 or 3 channels", in.Name, s)
+	}
+	if spec.Channels == 1 {
+		if err := spec.SetNorm("unit"); err != nil {
+			return spec, err
+		}
+	}
+	if side, ok, err := preprocess.LoadSidecar(cfg.ModelPath); err != nil {
+		return spec, err
+	} else if ok {
+		spec = side
+	}
+	return spec, spec.Validate()
+}
+
+// BlobHeader is the JSON line that starts a BlobFormat model blob.
+type BlobHeader struct {
+	BaseModel  string       `json:"base_model"`
+	BaseSHA256 string       `json:"base_sha256"`
+	Classes    []string     `json:"classes"`
+	HeadSeed   uint64       `json:"head_seed"`
+	Preprocess string       `json:"preprocess"`
+	Tensors    []BlobTensor `json:"tensors"`
+}
+
+// BlobTensor names one trained tensor of a blob.
+type BlobTensor struct {
+	Name  string `json:"name"`
+	Node  string `json:"node"`
+	Shape []int  `json:"shape"`
+}
+
+func encodeBlob(t *train.Tail, h BlobHeader) ([]byte, error) {
+	n := 0
+	for _, p := range t.Params() {
+		h.Tensors = append(h.Tensors, BlobTensor{Name: p.Name, Node: p.Node, Shape: p.Shape})
+		n += len(p.Value)
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(hdr)+1+4*n)
+	out = append(append(out, hdr...), '\n')
+	for _, p := range t.Params() {
+		for _, v := range p.Value {
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+		}
+	}
+	return out, nil
+}
+
+// DecodeBlob splits a BlobFormat blob into its header and one value slice
+// per tensor.
+func DecodeBlob(b []byte) (BlobHeader, [][]float32, error) {
+	var h BlobHeader
+	i := 0
+	for i < len(b) && b[i] != '\n' {
+		i++
+	}
+	if i == len(b) {
+		return h, nil, errors.New("finetune: model blob has no header line")
+	}
+	if err := json.Unmarshal(b[:i], &h); err != nil {
+		return h, nil, fmt.Errorf("finetune: model blob header: %w", err)
+	}
+	rest := b[i+1:]
+	var vals [][]float32
+	for _, t := range h.Tensors {
+		n := 1
+		for _, d := range t.Shape {
+			if d <= 0 || n > len(rest) {
+				return h, nil, fmt.Errorf("finetune: model blob tensor %q has shape %v", t.Name, t.Shape)
+			}
+			n *= d
+		}
+		if 4*n > len(rest) {
+			return h, nil, fmt.Errorf("finetune: model blob truncated in tensor %q", t.Name)
+		}
+		v := make([]float32, n)
+		for j := range v {
+			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(rest[4*j:]))
+		}
+		vals, rest = append(vals, v), rest[4*n:]
+	}
+	if len(rest) != 0 {
+		return h, nil, fmt.Errorf("finetune: model blob has %d bytes after its tensors", len(rest))
+	}
+	return h, vals, nil
+}

@@ -1,0 +1,237 @@
+package finetune
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/store"
+)
+
+// importHymenoptera imports ../shared/datasets/hymenoptera into a new store
+// as `ocellus samples import` does: the train/val folders set the split,
+// the class folders the labels. perClass > 0 keeps that many images of
+// each class and split.
+func importHymenoptera(t testing.TB, perClass int) (*store.Store, map[store.Split]int) {
+	t.Helper()
+	dir := fixture.Path(t, "datasets", "hymenoptera")
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, l := range []string{"ants", "bees"} {
+		if err := st.AddLabel(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := map[store.Split]int{}
+	for _, sp := range []store.Split{store.Train, store.Val} {
+		var items []store.NewSample
+		for _, l := range []string{"ants", "bees"} {
+			ents, err := os.ReadDir(filepath.Join(dir, sp.String(), l))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			sort.Strings(names)
+			if perClass > 0 {
+				names = names[:min(perClass, len(names))]
+			}
+			for _, nm := range names {
+				b, err := os.ReadFile(filepath.Join(dir, sp.String(), l, nm))
+				if err != nil {
+					t.Fatal(err)
+				}
+				items = append(items, store.NewSample{Image: b, Label: l, Split: sp, Source: "import"})
+			}
+		}
+		res, err := st.AddSamples(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if errors.Is(r.Err, store.ErrDuplicate) {
+				continue
+			}
+			n[sp]++
+			if r.Err != nil {
+				t.Fatalf("import %s sample %d: %v", sp, i, r.Err)
+			}
+		}
+	}
+	return st, n
+}
+
+func modelPath(t testing.TB) string {
+	return fixture.Path(t, "models", "onnx", "mobilenetv2-1.0-imagenet-dequant.onnx")
+}
+
+// TestHymenoptera is the real recipe on ants vs bees: head-only training
+// must reach val accuracy ≥ 0.9 and AUC ≥ 0.95; phase 2 (2 epochs here)
+// runs with BatchNorm frozen and ends at its best checkpoint; reports,
+// epochs, the model version and the feature cache land in the store.
+func TestHymenoptera(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real transfer learning on hymenoptera: skipped with -short")
+	}
+	st, count := importHymenoptera(t, 0)
+	all := count[store.Train] + count[store.Val]
+	t.Logf("imported %d train, %d val samples", count[store.Train], count[store.Val])
+	var progress bytes.Buffer
+	cfg := Config{ModelPath: modelPath(t), Epochs: 2, Phase2: true, ActivateBy: "test", Progress: &progress}
+	t0 := time.Now()
+	res, err := Run(context.Background(), st, cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	t.Logf("run in %v", time.Since(t0).Round(time.Millisecond))
+	if len(res.Phases) != 2 {
+		t.Fatalf("%d phases, want 2", len(res.Phases))
+	}
+	p1, p2 := res.Phases[0], res.Phases[1]
+	for _, p := range res.Phases {
+		t.Logf("%s: %d epochs, best %d, val loss %.4f acc %.4f AUC %.4f; features %d in %v, epoch %v; tail %v",
+			p.Name, p.Epochs, p.BestEpoch, p.ValLoss, p.ValAccuracy, p.ValAUC, p.Computed,
+			p.FeatureTime.Round(time.Millisecond), p.EpochTime.Round(time.Millisecond), p.Trainable)
+	}
+	if p1.ValAccuracy < 0.9 || !(p1.ValAUC >= 0.95) {
+		t.Errorf("head-only val accuracy %.4f AUC %.4f, want ≥ 0.9 and ≥ 0.95", p1.ValAccuracy, p1.ValAUC)
+	}
+	if p1.Computed != all || p2.Computed != all {
+		t.Errorf("features computed %d and %d, want %d each (every sample once)", p1.Computed, p2.Computed, all)
+	}
+	// Phase 2: the last block, its BatchNorm nodes present but untrained.
+	if len(p2.Trainable) < 5 {
+		t.Errorf("phase-2 tail %v, want the last block", p2.Trainable)
+	}
+	// Never worse than its best checkpoint: the final val loss is the
+	// minimum over the start and every epoch.
+	best := p2.ValLoss
+	for _, e := range p2.History {
+		if e.ValLoss < best-1e-12 {
+			t.Errorf("phase 2 ended at val loss %.6f but epoch %d had %.6f", p2.ValLoss, e.Epoch, e.ValLoss)
+		}
+	}
+	if p2.ValLoss > p1.ValLoss*(1+1e-4)+1e-6 {
+		t.Errorf("phase 2 ended at val loss %.6f, worse than its start %.6f", p2.ValLoss, p1.ValLoss)
+	}
+	if res.Test.Split != "val" || res.Test.Samples != count[store.Val] {
+		t.Errorf("test report on %s with %d samples, want val (no test split) with %d", res.Test.Split, res.Test.Samples, count[store.Val])
+	}
+	if math.Abs(res.Test.Accuracy-p2.ValAccuracy) > 1e-9 {
+		t.Errorf("test accuracy %.4f on val differs from phase 2's best val accuracy %.4f", res.Test.Accuracy, p2.ValAccuracy)
+	}
+	t.Logf("confusion %v precision %.3f recall %.3f", res.Test.Confusion, res.Test.Precision, res.Test.Recall)
+
+	// The store: epochs, artifacts, the active model, cached features.
+	eps, err := st.Epochs(res.Run)
+	if err != nil || len(eps) != p1.Epochs+p2.Epochs {
+		t.Errorf("store has %d epochs (%v), want %d", len(eps), err, p1.Epochs+p2.Epochs)
+	}
+	names, err := st.RunArtifacts(res.Run)
+	if err != nil || len(names) != 4 {
+		t.Errorf("run artifacts %v (%v), want 4 reports", names, err)
+	}
+	for _, n := range []string{ConfusionPNG, CurvesPNG} {
+		if _, err := png.Decode(bytes.NewReader(res.Reports[n])); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	act, err := st.ActiveModel()
+	if err != nil || act.ID != res.Model || act.Format != BlobFormat {
+		t.Fatalf("active model %+v (%v), want %d", act, err, res.Model)
+	}
+	blob, err := st.ModelBlob(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, vals, err := DecodeBlob(blob)
+	if err != nil || len(vals) != len(h.Tensors) || len(vals) < 4 {
+		t.Errorf("blob: %d tensors, header %d (%v)", len(vals), len(h.Tensors), err)
+	}
+
+	// A second head-only run reads every feature from the cache.
+	res2, err := Run(context.Background(), st, Config{ModelPath: cfg.ModelPath, HeadEpochs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res2.Phases[0].Computed; c != 0 {
+		t.Errorf("second run computed %d features, want 0 (cached)", c)
+	}
+	if act2, _ := st.ActiveModel(); act2.ID != res.Model {
+		t.Errorf("second run (not asked to activate) changed the active model to %d", act2.ID)
+	}
+}
+
+// TestRunErrors: a store that cannot train fails before any run starts.
+func TestRunErrors(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := Run(context.Background(), st, Config{}); err == nil {
+		t.Error("Run without a model path succeeded")
+	}
+	if err := st.AddLabel("ants"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), st, Config{ModelPath: "x.onnx"}); err == nil {
+		t.Error("Run on a one-class store succeeded")
+	}
+	if runs, _ := st.Runs(); len(runs) != 0 {
+		t.Errorf("failed checks left %d runs", len(runs))
+	}
+}
+
+func TestBlobRoundTripAndReports(t *testing.T) {
+	if _, _, err := DecodeBlob([]byte("{}")); err == nil {
+		t.Error("blob without newline decoded")
+	}
+	if _, _, err := DecodeBlob([]byte(`{"tensors":[{"name":"w","shape":[2]}]}` + "\n\x00\x00\x80\x3f")); err == nil {
+		t.Error("truncated blob decoded")
+	}
+	r := Result{
+		Phases: []PhaseResult{{Name: PhaseHead, History: []EpochMetrics{{Epoch: 1, TrainLoss: 0.7, ValLoss: 0.6, ValAUC: 0.8}, {Epoch: 2, TrainLoss: 0.4, ValLoss: 0.5, ValAUC: math.NaN()}}}},
+		Test:   TestReport{Split: "test", Samples: 10, Accuracy: 0.7, Classes: []string{"a<b", "c"}, Confusion: [][]int{{4, 1}, {2, 3}}, Precision: []float64{0.67, 0.75}, Recall: []float64{0.8, 0.6}},
+	}
+	rep, err := Reports(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(rep[ConfusionSVG])
+	if !strings.Contains(svg, "a&lt;b") || !strings.Contains(svg, ">4</text>") {
+		t.Errorf("confusion SVG lacks the escaped class name or a count:\n%s", svg)
+	}
+	img, err := png.Decode(bytes.NewReader(rep[CurvesPNG]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Some pixel carries the train-loss blue.
+	found := false
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y && !found; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, g, bb, _ := img.At(x, y).RGBA(); r>>8 == 31 && g>>8 == 119 && bb>>8 == 180 {
+				found = true
+				break
+			}
+		}
+	}
+	if !found {
+		t.Error("curves PNG has no train-loss line")
+	}
+}
