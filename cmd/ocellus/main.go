@@ -33,6 +33,8 @@ func commands() []command {
 		{"bench", "time inference (median_ms=..., for ../shared/peer/bench-pair.sh)", runBench},
 		{"quantize", "post-training quantization of a float ONNX model to a QDQ ONNX model", runQuantize},
 		{"samples", "manage the labelled sample store", runSamples},
+		{"train", "fine-tune a classifier on the store's samples (head, then the last block)", runTrain},
+		{"models", "list, show and activate the store's model versions", runModels},
 		{"cameras", "list the V4L2 cameras with their formats, sizes and rates", runCameras},
 		{"version", "print the version", runVersion},
 	}
