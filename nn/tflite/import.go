@@ -62,12 +62,12 @@ func ImportFile(path string) (*Model, error) {
 }
 
 type importer struct {
-	m       *fb.Model
-	sg      *fb.Subgraph
-	g       *graph.Graph
-	ids     []int // TFLite tensor index → graph tensor id (-1: not yet)
-	opName  string
-	seq     int
+	m      *fb.Model
+	sg     *fb.Subgraph
+	g      *graph.Graph
+	ids    []int // TFLite tensor index → graph tensor id (-1: not yet)
+	opName string
+	seq    int
 }
 
 // Import converts a serialized TFLite model (its main subgraph).
