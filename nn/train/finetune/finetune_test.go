@@ -235,3 +235,46 @@ func TestBlobRoundTripAndReports(t *testing.T) {
 		t.Error("curves PNG has no train-loss line")
 	}
 }
+
+// TestFrozenBatchNorm: with a model whose BatchNorm layers are not folded
+// (mobilenet_v2_random.onnx), phase 2's tail holds BatchNorm nodes, and
+// none of the tensors it trains (the model blob's) belongs to one.
+func TestFrozenBatchNorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-model training: skipped with -short")
+	}
+	st, _ := importHymenoptera(t, 4)
+	res, err := Run(context.Background(), st, Config{
+		ModelPath:  fixture.Path(t, "models", "onnx", "mobilenet_v2_random.onnx"),
+		HeadEpochs: 2, Epochs: 1, Batch: 8, Phase2: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := res.Phases[1]
+	var bns []string
+	for _, n := range p2.Trainable {
+		if strings.Contains(strings.ToLower(n), "batchnorm") {
+			bns = append(bns, n)
+		}
+	}
+	if len(bns) == 0 {
+		t.Fatalf("phase-2 tail %v has no BatchNorm node", p2.Trainable)
+	}
+	blob, err := st.ModelBlob(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := DecodeBlob(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range h.Tensors {
+		for _, bn := range bns {
+			if tt.Node == bn {
+				t.Errorf("trained tensor %q belongs to BatchNorm node %s", tt.Name, bn)
+			}
+		}
+	}
+	t.Logf("tail %v; BatchNorm %v; trained %d tensors", p2.Trainable, bns, len(h.Tensors))
+}
