@@ -28,9 +28,11 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	percentile := fs.Float64("percentile", def.Percentile, "share of values (%) the percentile method keeps")
 	samples := fs.Int("samples", 100, "calibration images to use (spread evenly over the sorted file list)")
 	perChannel := fs.Bool("per-channel", def.PerChannel, "one weight scale per output channel")
+	floatFirst := fs.Int("float-first", def.FloatFirst, "keep the first N quantizable compute nodes (Conv, MatMul, Gemm, Add, ...) in float")
+	floatLast := fs.Int("float-last", def.FloatLast, "keep the last N quantizable compute nodes in float (1: the classifier, so logits are not quantized)")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [preprocessing flags]")
+		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [preprocessing flags]")
 		fmt.Fprintln(stderr, "Writes an ONNX QDQ model: int8 per-channel weights, uint8 activations with ranges from the calibration images.")
 		fmt.Fprintln(stderr, "Preprocessing is chosen as for classify (input shape, then M.onnx"+preprocess.SidecarSuffix+", then the flags).")
 		fs.PrintDefaults()
@@ -56,6 +58,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return usageError{err.Error()}
 	}
 	cfg.Percentile, cfg.PerChannel = *percentile, *perChannel
+	cfg.FloatFirst, cfg.FloatLast = *floatFirst, *floatLast
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}

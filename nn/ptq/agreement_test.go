@@ -11,6 +11,7 @@ import (
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
@@ -139,9 +140,11 @@ func TestAgreementORT(t *testing.T) {
 	type variant struct {
 		m    Method
 		p    float64
+		last int     // Config.FloatLast
 		need float64 // minimum agreement in percent (a regression guard)
 	}
-	variants := []variant{{MinMax, 0, 80}, {Percentile, 99.9, 80}, {Percentile, 99.99, 90}, {Percentile, 99.999, 85}, {Entropy, 0, 85}, {MSE, 0, 85}}
+	variants := []variant{{MinMax, 0, 0, 80}, {Percentile, 99.9, 0, 80}, {Percentile, 99.99, 0, 90}, {Percentile, 99.999, 0, 85}, {Entropy, 0, 0, 85}, {MSE, 0, 0, 85},
+		{MinMax, 0, 1, 80}, {Percentile, 99.99, 1, 90}, {Entropy, 0, 1, 85}, {MSE, 0, 1, 85}, {Percentile, 99.99, 2, 90}}
 	for _, name := range models {
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(fixture.Path(t, "models", "onnx", name))
@@ -173,14 +176,16 @@ func TestAgreementORT(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			inputs := map[string]*npy.Array{in.Name: npyOf(imageBatch(t, spec, val))}
+			valBatch := imageBatch(t, spec, val)
+			inputs := map[string]*npy.Array{in.Name: npyOf(valBatch)}
 			outName := prep.Graph.Outputs[0].Name
 			want := argmaxRows(runORT(t, bin, path, inputs)[outName].F32, len(val))
-			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement with the float model on %d hymenoptera/val images (both in ORT):",
+			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement on %d hymenoptera/val images of ORT's int8 and ocellus's int8 with the float model (in ORT), and of ocellus's int8 with ORT's int8 (max |Δlogit| in output quanta, or absolute for float logits):",
 				name, len(calFiles), len(val))
 			for _, v := range variants {
 				cfg := DefaultConfig()
 				cfg.Method = v.m
+				cfg.FloatLast = v.last
 				if v.p != 0 {
 					cfg.Percentile = v.p
 				}
@@ -193,25 +198,88 @@ func TestAgreementORT(t *testing.T) {
 					t.Fatal(err)
 				}
 				qpath := writeModel(t, qm, "q.onnx")
-				got := argmaxRows(runORT(t, bin, qpath, inputs)[outName].F32, len(val))
-				// Hook: ocellus's own int8 execution of qpath goes here, compared
-				// with got (ORT's int8 top-1) and want (the float top-1).
-				same := 0
-				for i := range want {
-					if got[i] == want[i] {
-						same++
-					}
-				}
+				ortLogits := runORT(t, bin, qpath, inputs)[outName].F32
+				got := argmaxRows(ortLogits, len(val))
+				// ocellus's own int8 execution of the same file.
+				ocLogits := runOcellus(t, qpath, in.Name, valBatch)
+				oc := argmaxRows(ocLogits, len(val))
+				same, ocSame, ocORT := agree(got, want), agree(oc, want), agree(oc, got)
 				pct := 100 * float64(same) / float64(len(want))
 				label := v.m.String()
 				if v.m == Percentile {
 					label += " " + strconv.FormatFloat(v.p, 'g', -1, 64)
 				}
-				t.Logf("  %-18s %3d/%d  %5.1f %%", label, same, len(want), pct)
+				if v.last > 0 {
+					label += " float-last " + strconv.Itoa(v.last)
+				}
+				d, _ := maxDiff(ortLogits, ocLogits)
+				unit := ""
+				if s := outputScale(qm); s > 0 {
+					d, unit = d/s, " q"
+				}
+				n := len(want)
+				t.Logf("  %-32s ORT %3d/%d %5.1f %%   ocellus %3d/%d %5.1f %%   ocellus=ORT %3d/%d, max |Δ| %.3g%s",
+					label, same, n, pct, ocSame, n, 100*float64(ocSame)/float64(n), ocORT, n, d, unit)
+				if ocORT < n*98/100 {
+					t.Errorf("%s, %s: ocellus int8 agrees with ORT int8 on only %d/%d", name, label, ocORT, n)
+				}
 				if pct < v.need {
 					t.Errorf("%s, %s: top-1 agreement %.1f%% < %g%%", name, label, pct, v.need)
 				}
 			}
 		})
 	}
+}
+
+func agree(a, b []int) int {
+	n := 0
+	for i := range a {
+		if a[i] == b[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// runOcellus runs the model file with ocellus (nn.Load, default rewrites),
+// one image of the [N, C, H, W] batch at a time, and returns the
+// concatenated outputs.
+func runOcellus(t *testing.T, path, input string, batch *tensor.Tensor) []float32 {
+	t.Helper()
+	shape := append([]int{1}, batch.Shape[1:]...)
+	mod, err := nn.Load(path, &nn.LoadOptions{InputShapes: map[string][]int{input: shape}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mod.NewSession()
+	defer s.Close()
+	n := batch.Len() / batch.Shape[0]
+	var out []float32
+	for i := 0; i < batch.Shape[0]; i++ {
+		o, err := s.Run(tensor.FromF32(batch.F32[i*n:(i+1)*n], shape...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, o[0].F32...)
+	}
+	return out
+}
+
+// outputScale is the scale of the DequantizeLinear that produces the first
+// graph output of a QDQ model, or 0 when the output is computed in float.
+func outputScale(m *onnxpb.Model) float64 {
+	g := m.Graph
+	for _, n := range g.Nodes {
+		if n.OpType != "DequantizeLinear" || n.Outputs[0] != g.Outputs[0].Name {
+			continue
+		}
+		for _, t := range g.Initializers {
+			if t.Name == n.Inputs[1] {
+				if v, err := t.Float32s(); err == nil && len(v) == 1 {
+					return float64(v[0])
+				}
+			}
+		}
+	}
+	return 0
 }

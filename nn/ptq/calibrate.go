@@ -48,7 +48,7 @@ func NewCalibrator(m *onnxpb.Model, bins int, inputShapes map[string][]int) (*Ca
 	if err != nil {
 		return nil, fmt.Errorf("ptq: compiling the model for calibration: %w", err)
 	}
-	p := makePlan(m.Graph)
+	p := makePlan(m.Graph, 0, 0)
 	c := &Calibrator{model: mod, sess: mod.NewSession(), hists: map[string]*Histogram{},
 		inputs: map[string]bool{}, prod: map[string]*onnxpb.Node{}, bins: bins}
 	for _, name := range p.calibrated() {

@@ -39,7 +39,7 @@ func TestCalibrationMinMax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := makePlan(p.Graph).calibrated(); !reflect.DeepEqual(got, []string{"a", "r", "x"}) {
+	if got := makePlan(p.Graph, 0, 0).calibrated(); !reflect.DeepEqual(got, []string{"a", "r", "x"}) {
 		t.Fatalf("calibrated tensors %v, want [a r x]", got)
 	}
 	c, err := NewCalibrator(p, 256, nil)

@@ -61,6 +61,14 @@ type Config struct {
 	// Bins is the number of histogram bins on each side of zero that
 	// calibration keeps per tensor (even, 128..65536).
 	Bins int
+	// FloatFirst and FloatLast keep the first and the last that many nodes
+	// of quantizable compute types (Conv, MatMul, Gemm, Add, Mul,
+	// GlobalAveragePool, AveragePool, Concat; in graph order) in float:
+	// they read the dequantized input and write a float output. FloatLast 1
+	// on a classifier keeps its final Gemm/MatMul float, so the logits are
+	// not rounded to uint8 (the standard "skip the last layer" of
+	// post-training quantization).
+	FloatFirst, FloatLast int
 }
 
 // DefaultConfig is per-channel weights, activation ranges keeping 99.99 % of
@@ -77,6 +85,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.Percentile > 50 && c.Percentile <= 100) {
 		return fmt.Errorf("ptq: percentile %g: want 50 < p <= 100: %w", c.Percentile, ErrConfig)
+	}
+	if c.FloatFirst < 0 || c.FloatLast < 0 {
+		return fmt.Errorf("ptq: float first/last %d/%d: want >= 0: %w", c.FloatFirst, c.FloatLast, ErrConfig)
 	}
 	if c.Bins < 128 || c.Bins > 65536 || c.Bins%2 != 0 {
 		return fmt.Errorf("ptq: %d bins: want an even number in [128, 65536]: %w", c.Bins, ErrConfig)

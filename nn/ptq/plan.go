@@ -182,8 +182,10 @@ func (ti *typeInfo) isActivation(s string) bool {
 	return s != "" && ti.elem[s] == onnxpb.DataTypeFloat && !ti.konst[s]
 }
 
-// makePlan decides how to quantize a prepared graph.
-func makePlan(g *onnxpb.Graph) *plan {
+// makePlan decides how to quantize a prepared graph. The first floatFirst
+// and the last floatLast nodes (in graph order) of quantizable compute op
+// types stay float (Config.FloatFirst, Config.FloatLast).
+func makePlan(g *onnxpb.Graph, floatFirst, floatLast int) *plan {
 	ti := inferTypes(g)
 	inits := initMap(g)
 	prod := producerMap(g)
@@ -216,6 +218,7 @@ func makePlan(g *onnxpb.Graph) *plan {
 		p.quantized[i] = true
 		p.roles[i] = roles
 	}
+	keepFloat(g, p, floatFirst, floatLast)
 	// 2. Relu / Clip(lo <= 0 <= hi) right after a quantized node: the
 	// quantized output range does the clamping (ONNX Runtime's quantizer
 	// drops them the same way).
@@ -404,4 +407,28 @@ func computeRoles(n *onnxpb.Node, ti *typeInfo, inits map[string]*onnxpb.Tensor)
 		return nil, "not quantizable"
 	}
 	return roles, ""
+}
+
+// keepFloat takes the first first and the last last quantizable compute
+// nodes (in graph order) out of the plan, so they run in float between a
+// DequantizeLinear of their input and their float output.
+func keepFloat(g *onnxpb.Graph, p *plan, first, last int) {
+	var idx []int
+	for i := range g.Nodes {
+		if p.quantized[i] {
+			idx = append(idx, i)
+		}
+	}
+	for k, i := range idx {
+		switch {
+		case k < first:
+			p.reasons[i] = "kept float (first quantizable nodes)"
+		case k >= len(idx)-last:
+			p.reasons[i] = "kept float (last quantizable nodes)"
+		default:
+			continue
+		}
+		delete(p.quantized, i)
+		delete(p.roles, i)
+	}
 }

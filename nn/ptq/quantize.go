@@ -102,7 +102,7 @@ func Quantize(m *onnxpb.Model, ranges map[string]Range, cfg Config) (*onnxpb.Mod
 	q := &quantizer{g: m.Graph, cfg: cfg, inits: initMap(m.Graph), nm: newNamer(m.Graph),
 		rep: &Report{Quantized: map[string]int{}, Float: map[string]int{}},
 		dq:  map[string]string{}, params: map[string]qparams{}, weights: map[string]*weightDQ{}}
-	q.plan = makePlan(q.g)
+	q.plan = makePlan(q.g, cfg.FloatFirst, cfg.FloatLast)
 	if err := q.resolveParams(ranges); err != nil {
 		return nil, nil, err
 	}
@@ -111,6 +111,9 @@ func Quantize(m *onnxpb.Model, ranges map[string]Range, cfg Config) (*onnxpb.Mod
 	}
 	removeDead(q.g)
 	desc := fmt.Sprintf("method=%v per_channel=%v", cfg.Method, cfg.PerChannel)
+	if cfg.FloatFirst > 0 || cfg.FloatLast > 0 {
+		desc += fmt.Sprintf(" float_first=%d float_last=%d", cfg.FloatFirst, cfg.FloatLast)
+	}
 	if cfg.Method == Percentile {
 		desc += fmt.Sprintf(" percentile=%g", cfg.Percentile)
 	}
