@@ -22,6 +22,25 @@
 // tensors' values as little-endian float32 in header order. Loading the
 // base model with train.LoadOptions, train.ReplaceHead with the same
 // classes, and replacing each named constant gives the trained graph.
+//
+// # Figures
+//
+// `ocellus train` with the defaults on ../shared/datasets/hymenoptera
+// (244 train, 153 val images; no test split, so the final report is on
+// val) and mobilenetv2-1.0-imagenet-dequant.onnx, on the 2-core build
+// machine under a load average of about 10, took 2 min 3 s of wall time:
+//
+//	phase 1 (head): features 397 images in 7.7 s (~19 ms each); 50 epochs,
+//	  18 ms per epoch on cached features (train + val passes included);
+//	  best epoch 36: val loss 0.1552, accuracy 0.9216, AUC 0.9854
+//	phase 2 (last block, lr 1e-5): features at the cut in 6.7 s; 2–7 s
+//	  per epoch, 5.1 s on average; val loss never fell below the
+//	  starting point, early stop after 20 epochs, the start restored
+//	val confusion [[65 5] [7 76]]: precision ants 0.90 bees 0.94,
+//	  recall ants 0.93 bees 0.92
+//
+// The PNG reports draw numbers only (a 3×5 digit font); the SVG ones
+// carry the titles, class names and legends.
 package finetune
 
 import (

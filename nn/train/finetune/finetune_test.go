@@ -278,3 +278,24 @@ func TestFrozenBatchNorm(t *testing.T) {
 	}
 	t.Logf("tail %v; BatchNorm %v; trained %d tensors", p2.Trainable, bns, len(h.Tensors))
 }
+
+// TestCancelled: a cancelled run is recorded as such and adds no model.
+func TestCancelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a real model: skipped with -short")
+	}
+	st, _ := importHymenoptera(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Run(ctx, st, Config{ModelPath: modelPath(t), HeadEpochs: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run with a cancelled context: %v", err)
+	}
+	r, err := st.Run(res.Run)
+	if err != nil || r.Status != store.RunCancelled || r.Model != 0 {
+		t.Errorf("run %+v (%v), want cancelled without a model", r, err)
+	}
+	if ms, _ := st.Models(); len(ms) != 0 {
+		t.Errorf("%d model versions after a cancelled run", len(ms))
+	}
+}
