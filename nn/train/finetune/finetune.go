@@ -19,9 +19,11 @@
 // Format BlobFormat ("ocellus-tail-v1"): one line of JSON (BlobHeader: the
 // base model's file name and SHA-256, the classes, the head seed, and the
 // name, node and shape of every trained tensor), a newline, then the
-// tensors' values as little-endian float32 in header order. Loading the
-// base model with train.LoadOptions, train.ReplaceHead with the same
-// classes, and replacing each named constant gives the trained graph.
+// tensors' values as little-endian float32 in header order: the
+// parameters of the trained tail (train.Tail.Params order). LoadModel
+// rebuilds it: the base model loaded with train.LoadOptions (its SHA-256
+// checked), train.ReplaceHead with the same classes and seed, the same
+// cut, the tail's parameters restored, then train.CompileInference.
 //
 // # Figures
 //
@@ -336,6 +338,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	}
 	res.Phases = append(res.Phases, p1)
 	final := tail
+	cutNode, lastLayers := train.HeadNode, 0
 
 	if cfg.Phase2 && cfg.Epochs > 0 {
 		g1 := tail.Export()
@@ -364,6 +367,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 		}
 		res.Phases = append(res.Phases, p2)
 		final = tail2
+		cutNode, lastLayers = cut.Node, cut.LastLayers
 	}
 
 	ev := sets[evalSet]
@@ -383,6 +387,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	blob, err := encodeBlob(final, BlobHeader{
 		BaseModel: filepath.Base(cfg.ModelPath), BaseSHA256: hex.EncodeToString(sum[:]),
 		Classes: res.Classes, HeadSeed: cfg.Seed, Preprocess: spec.String(),
+		CutNode: cutNode, LastLayers: lastLayers,
 	})
 	if err != nil {
 		return res, err
@@ -710,11 +715,15 @@ func resolveSpec(in nn.IOSpec, cfg Config) (preprocess.Spec, error) {
 
 // BlobHeader is the JSON line that starts a BlobFormat model blob.
 type BlobHeader struct {
-	BaseModel  string       `json:"base_model"`
-	BaseSHA256 string       `json:"base_sha256"`
-	Classes    []string     `json:"classes"`
-	HeadSeed   uint64       `json:"head_seed"`
-	Preprocess string       `json:"preprocess"`
+	BaseModel  string   `json:"base_model"`
+	BaseSHA256 string   `json:"base_sha256"`
+	Classes    []string `json:"classes"`
+	HeadSeed   uint64   `json:"head_seed"`
+	Preprocess string   `json:"preprocess"`
+	// The tail the tensors belong to: from node CutNode, or else the last
+	// LastLayers layers, or else (both zero) the head alone.
+	CutNode    string       `json:"cut_node,omitempty"`
+	LastLayers int          `json:"last_layers,omitempty"`
 	Tensors    []BlobTensor `json:"tensors"`
 }
 
@@ -743,6 +752,57 @@ func encodeBlob(t *train.Tail, h BlobHeader) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// LoadModel rebuilds the trained model of a BlobFormat blob on its base
+// model (which must be the file it was trained from: the SHA-256 is
+// checked) and compiles it for inference (BatchNorm folded). It returns
+// the model, whose output is the classes' logits, and the blob's header.
+func LoadModel(blob []byte, basePath string) (*nn.Model, BlobHeader, error) {
+	h, vals, err := DecodeBlob(blob)
+	if err != nil {
+		return nil, h, err
+	}
+	raw, err := os.ReadFile(basePath)
+	if err != nil {
+		return nil, h, err
+	}
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != h.BaseSHA256 {
+		return nil, h, fmt.Errorf("finetune: %s is not the model %s the blob was trained from (SHA-256 differs)", basePath, h.BaseModel)
+	}
+	m, err := nn.Load(basePath, train.LoadOptions())
+	if err != nil {
+		return nil, h, err
+	}
+	g, err := train.ReplaceHead(m.Graph(), train.HeadConfig{Classes: len(h.Classes), Seed: h.HeadSeed})
+	if err != nil {
+		return nil, h, err
+	}
+	cut := train.Cut{Node: h.CutNode}
+	if h.LastLayers > 0 {
+		cut = train.Cut{LastLayers: h.LastLayers}
+	}
+	s, err := train.SplitAt(g, cut)
+	if err != nil {
+		return nil, h, err
+	}
+	t, err := train.NewTail(s, train.TailOptions{Batch: 1})
+	if err != nil {
+		return nil, h, err
+	}
+	if len(t.Params()) != len(h.Tensors) {
+		return nil, h, fmt.Errorf("finetune: blob has %d tensors, the tail %d", len(h.Tensors), len(t.Params()))
+	}
+	for i, p := range t.Params() {
+		if p.Name != h.Tensors[i].Name || len(p.Value) != len(vals[i]) {
+			return nil, h, fmt.Errorf("finetune: blob tensor %d is %q (%d values), the tail's %q (%d)", i, h.Tensors[i].Name, len(vals[i]), p.Name, len(p.Value))
+		}
+	}
+	if err := t.Restore(vals); err != nil {
+		return nil, h, err
+	}
+	cm, err := train.CompileInference(t.Export(), m.Inputs())
+	return cm, h, err
 }
 
 // DecodeBlob splits a BlobFormat blob into its header and one value slice

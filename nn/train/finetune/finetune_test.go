@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/store"
 )
 
@@ -158,9 +160,58 @@ func TestHymenoptera(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, vals, err := DecodeBlob(blob)
-	if err != nil || len(vals) != len(h.Tensors) || len(vals) < 4 {
-		t.Errorf("blob: %d tensors, header %d (%v)", len(vals), len(h.Tensors), err)
+	h, tensors, err := DecodeBlob(blob)
+	if err != nil || len(tensors) != len(h.Tensors) || len(tensors) < 4 {
+		t.Errorf("blob: %d tensors, header %d (%v)", len(tensors), len(h.Tensors), err)
+	}
+
+	// The blob rebuilt on its base model classifies the val images as the
+	// run's report says (at most one borderline sample may flip: the
+	// compiled model folds BatchNorm and orders its sums differently).
+	lm, lh, err := LoadModel(blob, cfg.ModelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := preprocess.ParseSpec(lh.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := st.Samples(store.Filter{Split: store.Val})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := lm.NewSession()
+	defer sess.Close()
+	x := tensor.New(tensor.Float32, lm.Inputs()[0].Shape...)
+	correct := 0
+	for _, smp := range vals {
+		b, err := st.Image(smp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := preprocess.DecodeBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Apply(img, x.F32)
+		outs, err := sess.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := 0
+		for c, v := range outs[0].F32 {
+			if v > outs[0].F32[pred] {
+				pred = c
+			}
+		}
+		if lh.Classes[pred] == smp.Label {
+			correct++
+		}
+	}
+	want := int(math.Round(res.Test.Accuracy * float64(len(vals))))
+	t.Logf("loaded model: %d/%d val images right, the run reported %d", correct, len(vals), want)
+	if correct < want-1 || correct > want+1 {
+		t.Errorf("loaded model gets %d/%d val images right, the run reported %d", correct, len(vals), want)
 	}
 
 	// A second head-only run reads every feature from the cache.
