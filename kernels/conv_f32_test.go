@@ -192,7 +192,7 @@ func TestConvF32TileEdges(t *testing.T) {
 	// 17 pixels at stride 1), 3×3 and 5×5 at strides 1 and 2.
 	gm := gemmF32Best(false)
 	it := 0
-	for _, ch := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 24, 33} {
+	for _, ch := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 24, 33, 64, 79} {
 		for j := range dwconvF32Impls {
 			dw := &dwconvF32Impls[j]
 			for _, k := range []int{3, 5} {

@@ -7,3 +7,8 @@ package kernels
 //
 //go:noescape
 func dwconvF32_kxk_avx2(p *dwconvF32Args)
+
+// dwconvF32_kxk_avx512 is dwconvF32_kxk_avx2 on ZMM: 16 channels a block.
+//
+//go:noescape
+func dwconvF32_kxk_avx512(p *dwconvF32Args)

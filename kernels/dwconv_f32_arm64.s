@@ -172,18 +172,57 @@ ldone:
 	B    lblock;       \
 ldone:
 
+// One pixel × 4 channel blocks (32 channels): accumulators V0–V7, inputs
+// V8–V15, weights V16–V23; the input pointer moves on by pixStep like XPIX.
+#define ACC1Q(M) M(0); M(1); M(2); M(3); M(4); M(5); M(6); M(7)
+
+#define TAP1Q \
+	VLD1  (R7), [V16.S4, V17.S4, V18.S4, V19.S4];   \
+	ADD   $64, R7, R15;                             \
+	VLD1  (R15), [V20.S4, V21.S4, V22.S4, V23.S4];  \
+	VLD1  (R6), [V8.S4, V9.S4, V10.S4, V11.S4];     \
+	ADD   $64, R6, R15;                             \
+	VLD1  (R15), [V12.S4, V13.S4, V14.S4, V15.S4];  \
+	ADD   R2, R6;                                   \
+	VFMLA V16.S4, V8.S4, V0.S4;                     \
+	VFMLA V17.S4, V9.S4, V1.S4;                     \
+	VFMLA V18.S4, V10.S4, V2.S4;                    \
+	VFMLA V19.S4, V11.S4, V3.S4;                    \
+	VFMLA V20.S4, V12.S4, V4.S4;                    \
+	VFMLA V21.S4, V13.S4, V5.S4;                    \
+	VFMLA V22.S4, V14.S4, V6.S4;                    \
+	VFMLA V23.S4, V15.S4, V7.S4
+
+#define DW_INIT1Q(lzero, ldone) \
+	MOVD dwconvF32Args_bias(R19), R14;              \
+	CBZ  R14, lzero;                                \
+	ADD  R5, R14;                                   \
+	VLD1 (R14), [V0.S4, V1.S4, V2.S4, V3.S4];       \
+	ADD  $64, R14;                                  \
+	VLD1 (R14), [V4.S4, V5.S4, V6.S4, V7.S4];       \
+	B    ldone;                                     \
+lzero:                                              \
+	ACC1Q(ZERO);                                    \
+ldone:
+
+#define STORE1Q \
+	ADD  R5, R1, R14;                               \
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R14);       \
+	ADD  $64, R14;                                  \
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R14)
+
 // func dwconvF32_kxk_neon(p *dwconvF32Args)
 //
 // Depthwise convolution over a run of output pixels with any tap
 // rectangle, stride and dilation. Tiles of 8 pixels × 8 channels (V0–V15),
-// then 4 pixels, then single pixels; channels in blocks of 8, the last
-// block overlapping (c ≥ 8).
+// then 4 pixels, then single pixels (4 blocks at a time while they fit);
+// channels in blocks of 8, the last block overlapping (c ≥ 8).
 //
 // General registers: R19 = p; R0 = input of the tile's first pixel, R1 =
 // its output; R2 = pixStep; R3 = tapX; R4 = 4·C; R5 = 4·c0; R6, R7 = input
 // and weight pointers of the tap; R8, R9 = kernel row and column counters;
 // R10 = tapY - kw·tapX; R11 = wRow - kw·4·C; R12 = pixels left;
-// R13 = tile·pixStep - tapX; R14 temporary.
+// R13 = tile·pixStep - tapX; R14, R15 temporaries.
 TEXT ·dwconvF32_kxk_neon(SB), NOSPLIT, $0-8
 	MOVD p+0(FP), R19
 	MOVD dwconvF32Args_x(R19), R0
@@ -244,6 +283,27 @@ c4:
 tile1:
 	SUB  R3, R2, R13
 	MOVD $0, R5
+
+q1:
+	// Blocks of 4·8 channels while they fit, then single blocks.
+	ADD  $128, R5, R14
+	CMP  R4, R14
+	BGT  c1pre
+	DW_INIT1Q(zq, iq)
+	DW_TAPS(TAP1Q, kyq, kxq)
+	DW_ACT(ACC1Q, clq, hsq, hwq, aq)
+	STORE1Q
+	ADD  $128, R5
+	CMP  R4, R5
+	BEQ  n1
+	B    q1
+
+c1pre:
+	// Fewer than 4 blocks left: if less than one, back up to overlap.
+	ADD  $32, R5, R14
+	CMP  R4, R14
+	BLE  c1
+	SUB  $32, R4, R5
 
 c1:
 	DW_INIT(ACC1, z1, i1)

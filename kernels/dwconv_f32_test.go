@@ -7,7 +7,8 @@ import (
 )
 
 // TestDWConvF32Run calls every available depthwise kernel directly on runs
-// of output pixels: channel counts around the 8-channel block, run lengths
+// of output pixels: channel counts around the 8- and 16-channel blocks and
+// the 4-block groups of single pixels (32 or 64 channels), run lengths
 // around the 8- and 4-pixel tiles, strides 1 and 2, the whole kernel and
 // (for kernels that take any rectangle) border-like sub-rectangles of it,
 // with x, w and y at alignment offsets 0–3 and guards around y. The
@@ -19,7 +20,7 @@ func TestDWConvF32Run(t *testing.T) {
 	for i := range dwconvF32Impls {
 		im := &dwconvF32Impls[i]
 		for _, k := range []int{3, 5} {
-			for _, c := range []int{1, 2, 3, 5, 7, 8, 9, 13, 16, 24, 33} {
+			for _, c := range []int{1, 2, 3, 5, 7, 8, 9, 13, 16, 24, 33, 48, 64, 79} {
 				if !im.fits(k, k, c) {
 					continue
 				}

@@ -6,12 +6,14 @@ package kernels
 // compiled (other architectures, or the purego build tag). Their Available
 // functions report false, so dispatch, tests and benchmarks skip them.
 
-func gemmF32HaveAVX2() bool { return false }
+func f32HaveAVX2() bool { return false }
 
 func gemmF32_6x16_avx2(*gemmF32Args) { panic("kernels: gemmF32_6x16_avx2 is not compiled in") }
 
 func dwconvF32_kxk_avx2(*dwconvF32Args) { panic("kernels: dwconvF32_kxk_avx2 is not compiled in") }
 
-func gemmF32HaveAVX512() bool { return false }
+func f32HaveAVX512() bool { return false }
 
 func gemmF32_6x32_avx512(*gemmF32Args) { panic("kernels: gemmF32_6x32_avx512 is not compiled in") }
+
+func dwconvF32_kxk_avx512(*dwconvF32Args) { panic("kernels: dwconvF32_kxk_avx512 is not compiled in") }

@@ -6,7 +6,7 @@ package kernels
 // compiled (other architectures, or the purego build tag). Their Available
 // functions report false, so dispatch, tests and benchmarks skip them.
 
-func gemmF32HaveNEON() bool { return false }
+func f32HaveNEON() bool { return false }
 
 func gemmF32_8x8_neon(*gemmF32Args) { panic("kernels: gemmF32_8x8_neon is not compiled in") }
 

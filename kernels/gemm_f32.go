@@ -70,11 +70,11 @@ func (k gemmF32Asm) run(p *gemmF32Args) {
 // first. Dispatch takes the first available entry; tests and benchmarks loop
 // over all of them. The list is the only place to edit when adding a kernel.
 var gemmF32Impls = []gemmF32Impl{
-	{Name: "gemmF32_6x32_avx512", Available: gemmF32HaveAVX512, MR: 6, NR: 32, KC: gemmF32KC,
+	{Name: "gemmF32_6x32_avx512", Available: f32HaveAVX512, MR: 6, NR: 32, KC: gemmF32KC,
 		Pack: packGemmF32B, Asm: gemmF32Asm6x32AVX512, NStep: 8},
-	{Name: "gemmF32_6x16_avx2", Available: gemmF32HaveAVX2, MR: 6, NR: 16, KC: gemmF32KC,
+	{Name: "gemmF32_6x16_avx2", Available: f32HaveAVX2, MR: 6, NR: 16, KC: gemmF32KC,
 		Pack: packGemmF32B, Asm: gemmF32Asm6x16AVX2, NStep: 8},
-	{Name: "gemmF32_8x8_neon", Available: gemmF32HaveNEON, MR: 8, NR: 8, KC: gemmF32KC,
+	{Name: "gemmF32_8x8_neon", Available: f32HaveNEON, MR: 8, NR: 8, KC: gemmF32KC,
 		Pack: packGemmF32B, Asm: gemmF32Asm8x8NEON, NStep: 8},
 	{Name: "gemmF32_6x1_go", Available: always, MR: 6, NR: 1, KC: gemmF32KC,
 		Pack: packGemmF32B, Fn: gemmF32_6x1_go},
