@@ -140,11 +140,14 @@ func TestAgreementORT(t *testing.T) {
 	type variant struct {
 		m    Method
 		p    float64
+		first int    // Config.FloatFirst
 		last int     // Config.FloatLast
 		need float64 // minimum agreement in percent (a regression guard)
 	}
-	variants := []variant{{MinMax, 0, 0, 80}, {Percentile, 99.9, 0, 80}, {Percentile, 99.99, 0, 90}, {Percentile, 99.999, 0, 85}, {Entropy, 0, 0, 85}, {MSE, 0, 0, 85},
-		{MinMax, 0, 1, 80}, {Percentile, 99.99, 1, 90}, {Entropy, 0, 1, 85}, {MSE, 0, 1, 85}, {Percentile, 99.99, 2, 90}}
+	variants := []variant{{MinMax, 0, 0, 0, 80}, {Percentile, 99.9, 0, 0, 80}, {Percentile, 99.99, 0, 0, 90}, {Percentile, 99.999, 0, 0, 85}, {Entropy, 0, 0, 0, 85}, {MSE, 0, 0, 0, 85},
+		{MinMax, 0, 0, 1, 80}, {Percentile, 99.99, 0, 1, 90}, {Entropy, 0, 0, 1, 85}, {MSE, 0, 0, 1, 85}, {Percentile, 99.99, 0, 2, 90},
+		{Entropy, 0, 1, 1, 85}, {Percentile, 99.99, 1, 1, 85}, {Entropy, 0, 0, 3, 85}, {Entropy, 0, 1, 3, 85}}
+	only := os.Getenv("OCELLUS_PTQ_ONLY") // run only the variants whose label contains it
 	for _, name := range models {
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(fixture.Path(t, "models", "onnx", name))
@@ -183,9 +186,22 @@ func TestAgreementORT(t *testing.T) {
 			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement on %d hymenoptera/val images of ORT's int8 and ocellus's int8 with the float model (in ORT), and of ocellus's int8 with ORT's int8 (max |Δlogit| in output quanta, or absolute for float logits):",
 				name, len(calFiles), len(val))
 			for _, v := range variants {
+				label := v.m.String()
+				if v.m == Percentile {
+					label += " " + strconv.FormatFloat(v.p, 'g', -1, 64)
+				}
+				if v.first > 0 {
+					label += " float-first " + strconv.Itoa(v.first)
+				}
+				if v.last > 0 {
+					label += " float-last " + strconv.Itoa(v.last)
+				}
+				if only != "" && !strings.Contains(label, only) {
+					continue
+				}
 				cfg := DefaultConfig()
 				cfg.Method = v.m
-				cfg.FloatLast = v.last
+				cfg.FloatFirst, cfg.FloatLast = v.first, v.last
 				if v.p != 0 {
 					cfg.Percentile = v.p
 				}
@@ -205,13 +221,6 @@ func TestAgreementORT(t *testing.T) {
 				oc := argmaxRows(ocLogits, len(val))
 				same, ocSame, ocORT := agree(got, want), agree(oc, want), agree(oc, got)
 				pct := 100 * float64(same) / float64(len(want))
-				label := v.m.String()
-				if v.m == Percentile {
-					label += " " + strconv.FormatFloat(v.p, 'g', -1, 64)
-				}
-				if v.last > 0 {
-					label += " float-last " + strconv.Itoa(v.last)
-				}
 				d, _ := maxDiff(ortLogits, ocLogits)
 				unit := ""
 				if s := outputScale(qm); s > 0 {
@@ -220,7 +229,10 @@ func TestAgreementORT(t *testing.T) {
 				n := len(want)
 				t.Logf("  %-32s ORT %3d/%d %5.1f %%   ocellus %3d/%d %5.1f %%   ocellus=ORT %3d/%d, max |Δ| %.3g%s",
 					label, same, n, pct, ocSame, n, 100*float64(ocSame)/float64(n), ocORT, n, d, unit)
-				if ocORT < n*98/100 {
+				// With the first node float, the first quantized activation is
+				// rounded from float convolutions that differ between runtimes in
+				// the last bits, so the int8 paths may differ by a quantum there.
+				if v.first == 0 && ocORT < n*98/100 {
 					t.Errorf("%s, %s: ocellus int8 agrees with ORT int8 on only %d/%d", name, label, ocORT, n)
 				}
 				if pct < v.need {

@@ -65,9 +65,46 @@
 // tenths, so 99 % agreement is out of reach for uint8 per-tensor
 // activations on this data.
 //
+// Run 3 (this version) adds ocellus's own int8 execution of the same QDQ
+// files (nn.Load, default rewrites) and Config.FloatFirst/FloatLast, which
+// keep the first/last quantizable nodes float (FloatLast 1: the classifier
+// Gemm reads the dequantized pooled features with float weights, so the
+// logits are not rounded to uint8):
+//
+//	                                   ORT int8 vs float  ocellus int8 vs float  ocellus = ORT
+//	minmax                             133/153  86.9 %    133/153  86.9 %        153/153, max |Δ| 0 quanta
+//	percentile 99.9                    135/153  88.2 %    135/153  88.2 %        153/153, 0 quanta
+//	percentile 99.99                   140/153  91.5 %    140/153  91.5 %        153/153, 0 quanta
+//	percentile 99.999                  137/153  89.5 %    137/153  89.5 %        153/153, 0 quanta
+//	entropy                            143/153  93.5 %    143/153  93.5 %        153/153, 0 quanta
+//	mse                                142/153  92.8 %    142/153  92.8 %        153/153, 0 quanta
+//	minmax, float-last 1               132/153  86.3 %    132/153  86.3 %        153/153, max |Δ| 0 (float logits)
+//	percentile 99.99, float-last 1     141/153  92.2 %    141/153  92.2 %        153/153, 0
+//	entropy, float-last 1              146/153  95.4 %    146/153  95.4 %        153/153, 0
+//	mse, float-last 1                  141/153  92.2 %    141/153  92.2 %        153/153, 0
+//	percentile 99.99, float-last 2     141/153  92.2 %    141/153  92.2 %        153/153, 2.3e-5
+//	entropy, float-last 3              144/153  94.1 %    144/153  94.1 %        153/153, 2.7e-5
+//	entropy, float-first 1, last 1     145/153  94.8 %    145/153  94.8 %        147/153, 1.27
+//	percentile 99.99, first 1, last 1  142/153  92.8 %    143/153  93.5 %        150/153, 1.44
+//	entropy, float-first 1, last 3     145/153  94.8 %    146/153  95.4 %        148/153, 1.2
+//
+// ocellus's int8 execution is bit-exact with ONNX Runtime's whenever the
+// int8 chain starts at the quantized input; with the first conv float, the
+// first activation is quantized from float convolutions that differ between
+// the runtimes in the last bits, and a flipped rounding propagates. Keeping
+// the classifier (and the pooling and last conv) float gains 0–3 images,
+// within the run-to-run noise of the method choice, so FloatLast defaults
+// to 0. None of these reaches 99 %: the disagreements are near-tie images
+// whose float top-2 margin is below 0.8, and the logit error comes from the
+// uint8 per-tensor activations of the whole body, not from the final
+// quantization of the logits.
+//
 // Reproduce with ONNX Runtime's peer (../shared/peer) built in /tmp/ort-peer:
 //
 //	OCELLUS_PTQ_AGREEMENT=1 go test -run TestAgreementORT -v -timeout 30m ./nn/ptq
+//
+// (OCELLUS_PTQ_ONLY=float-last runs only the variants whose label contains
+// the string.)
 //
 // # What stays float
 //
