@@ -138,11 +138,11 @@ func TestAgreementORT(t *testing.T) {
 	train := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
 	val := spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
 	type variant struct {
-		m    Method
-		p    float64
-		first int    // Config.FloatFirst
-		last int     // Config.FloatLast
-		need float64 // minimum agreement in percent (a regression guard)
+		m     Method
+		p     float64
+		first int     // Config.FloatFirst
+		last  int     // Config.FloatLast
+		need  float64 // minimum agreement in percent (a regression guard)
 	}
 	variants := []variant{{MinMax, 0, 0, 0, 80}, {Percentile, 99.9, 0, 0, 80}, {Percentile, 99.99, 0, 0, 90}, {Percentile, 99.999, 0, 0, 85}, {Entropy, 0, 0, 0, 85}, {MSE, 0, 0, 0, 85},
 		{MinMax, 0, 0, 1, 80}, {Percentile, 99.99, 0, 1, 90}, {Entropy, 0, 0, 1, 85}, {MSE, 0, 0, 1, 85}, {Percentile, 99.99, 0, 2, 90},
