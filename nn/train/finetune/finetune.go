@@ -111,7 +111,7 @@ type Config struct {
 	// activates it (in the transaction that finishes the run).
 	Name, Note, ActivateBy string
 	// Progress receives progress lines (nil: none).
-	Progress io.Writer
+	Progress io.Writer `json:"-"`
 }
 
 func (c *Config) defaults() {
@@ -266,12 +266,15 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 		return res, err
 	}
 
-	cfgJSON, _ := json.Marshal(struct {
+	cfgJSON, err := json.Marshal(struct {
 		Config
 		Model  string `json:"model"`
 		SHA256 string `json:"model_sha256"`
 		Spec   string `json:"preprocess"`
 	}{cfg, filepath.Base(cfg.ModelPath), hex.EncodeToString(sum[:]), spec.String()})
+	if err != nil {
+		return res, err
+	}
 	run, err := st.StartRun(store.NewRun{Config: cfgJSON})
 	if err != nil {
 		return res, err
@@ -417,9 +420,11 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 // Summary is the JSON form of a Result's figures (NaN AUCs as null), as
 // `ocellus train --json` prints it and the run and model store it.
 type Summary struct {
-	Run     store.RunID    `json:"run"`
-	Model   store.ModelID  `json:"model"`
-	Active  bool           `json:"active"`
+	Run store.RunID `json:"run"`
+	// Model and Active are zero (and left out) in the copy stored with
+	// the run and the model, which is written before the version exists.
+	Model   store.ModelID  `json:"model,omitempty"`
+	Active  bool           `json:"active,omitempty"`
 	Classes []string       `json:"classes"`
 	Phases  []PhaseSummary `json:"phases"`
 	Test    TestSummary    `json:"test"`
