@@ -67,7 +67,7 @@ type Config struct {
 	// they read the dequantized input and write a float output. FloatLast 1
 	// on a classifier keeps its final Gemm/MatMul float, so the logits are
 	// not rounded to uint8 (the standard "skip the last layer" of
-	// post-training quantization).
+	// post-training quantization); 2 when the bias is a separate Add.
 	FloatFirst, FloatLast int
 }
 

@@ -107,3 +107,68 @@ func TestOcellusRunsInt8(t *testing.T) {
 		t.Logf("top-1 float %v, int8 %v", fa, qa)
 	}
 }
+
+// TestFloatFirstLast: Config.FloatFirst/FloatLast keep the first conv and
+// the classifier MatMul float (report, QDQ graph, compiled ocellus graph),
+// and the model still matches the float one.
+func TestFloatFirstLast(t *testing.T) {
+	if err := (Config{Method: MinMax, Percentile: 99, Bins: 512, FloatLast: -1}).Validate(); err == nil {
+		t.Error("FloatLast -1 accepted")
+	}
+	src := loadShared(t, "st_mobilenet_v2_0.35_128_flowers.onnx")
+	prep, err := Prepare(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := NewCalibrator(prep, 512, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := cal.Model().Inputs()[0]
+	spec := preprocess.DefaultSpec()
+	spec.Height, spec.Width = in.Shape[2], in.Shape[3]
+	files := []string{fixture.Path(t, "images", "cat.jpg"), fixture.Path(t, "images", "grace_hopper.jpg")}
+	b := imageBatch(t, spec, files)
+	n := spec.Len()
+	for i := range files {
+		if err := cal.Add(tensor.FromF32(b.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ranges, err := cal.Ranges(MinMax, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.FloatFirst, cfg.FloatLast = 1, 2 // the classifier here is MatMul then Add (bias)
+	qm, rep, err := Quantize(prep, ranges, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", rep)
+	if rep.Float["Conv"] != 1 || rep.Float["MatMul"] != 1 || rep.Float["Add"] != 1 || rep.Quantized["MatMul"] != 0 {
+		t.Errorf("report %v / float %v: want the first Conv, the MatMul and its bias Add float", rep.Quantized, rep.Float)
+	}
+	if outputScale(qm) != 0 {
+		t.Error("the logits are still quantized")
+	}
+	mod, err := nn.Load(writeModel(t, qm, "q.onnx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := mod.Graph()
+	var convIn []bool
+	for _, nd := range g.Nodes {
+		if nd.Op == graph.OpConv {
+			convIn = append(convIn, g.Tensors[nd.Inputs[0]].Quant != nil)
+		}
+	}
+	if len(convIn) < 2 || convIn[0] || !convIn[1] {
+		t.Errorf("compiled convs int8 %v: want the first float, the next int8", convIn)
+	}
+	want := runOcellus(t, writeModel(t, prep, "f.onnx"), in.Name, b)
+	got := runOcellus(t, writeModel(t, qm, "q2.onnx"), in.Name, b)
+	if d, s := maxDiff(want, got); d > 0.2*s {
+		t.Errorf("int8 outputs differ from float by %g (max |y| %g)", d, s)
+	}
+}
