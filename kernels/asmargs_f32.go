@@ -22,12 +22,16 @@ type f32ActArgs struct {
 	lo, hi, alpha, beta float32
 }
 
-// Activation codes of f32ActArgs.kind (go_asm.h: const_f32ActClamp, …).
+// Activation codes of f32ActArgs.kind and actF32Args.kind (go_asm.h:
+// const_f32ActClamp, …). Sigmoid and swish are only done by the
+// activation-pass kernels.
 const (
 	f32ActNone        = 0
 	f32ActClamp       = 1
 	f32ActHardSigmoid = 2
 	f32ActHardSwish   = 3
+	f32ActSigmoid     = 4
+	f32ActSwish       = 5
 )
 
 // asmArgs translates a to the assembly epilogue's form; fused is false
@@ -88,4 +92,14 @@ type dwconvF32Args struct {
 	kh, kw              uintptr // taps in the rectangle, ≥ 1
 	wRow                uintptr // w: between kernel rows (taps within a row are c floats apart)
 	act                 f32ActArgs
+}
+
+// actF32Args is one call of an activation-pass kernel: rows of n floats,
+// ld bytes apart, replaced in place by sigmoid (kind f32ActSigmoid) or
+// swish (f32ActSwish). n is a positive multiple of the kernel's step.
+type actF32Args struct {
+	x       *float32
+	n, rows uintptr
+	ld      uintptr
+	kind    uintptr
 }

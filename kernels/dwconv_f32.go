@@ -94,8 +94,8 @@ func (im *dwconvF32Impl) run(x, w, bias, y []float32, r dwRowF32) {
 }
 
 // dwconvF32RunAsm checks the run's extent against the slices (a failure is
-// a bug in the caller) and calls the assembly kernel, then ApplyAct for the
-// activations the kernels do not fuse.
+// a bug in the caller) and calls the assembly kernel, then the vector
+// activation pass for the activations the kernels do not fuse.
 func dwconvF32RunAsm(k dwconvF32Asm, x, w, bias, y []float32, r dwRowF32) {
 	c := r.C
 	if r.N <= 0 || r.KH <= 0 || r.KW <= 0 {
@@ -118,7 +118,7 @@ func dwconvF32RunAsm(k dwconvF32Asm, x, w, bias, y []float32, r dwRowF32) {
 	}
 	k.run(&p)
 	if !fused {
-		ApplyAct(r.Act, y[:r.N*c])
+		actF32Best().applyRows(r.Act, y, 1, r.N*c, 0)
 	}
 }
 
@@ -235,7 +235,7 @@ func (c *ConvF32) runDWRect(x, y []float32, r0, r1 int) {
 					clear(yp[p*oc : (p+1)*oc])
 				}
 			}
-			ApplyAct(c.act, yp[:np*oc])
+			actF32Best().applyRows(c.act, yp, 1, np*oc, 0)
 			return
 		}
 		iy, ix := iy0+ky0*g.DH, ix0+kx0*g.DW

@@ -329,7 +329,7 @@ c1:
 	JMP  pix
 
 // ZMM versions of the macros above (suffix _Z): 16 channels per block.
-#define ZERO_Z(r) VXORPS r, r, r
+#define ZERO_Z(r) VPXORD r, r, r
 #define FROM15_Z(r) VMOVAPS Z15, r
 
 #define CLAMPD_Z(r) \
@@ -423,7 +423,7 @@ lclamp:                                         \
 lhsig:                                          \
 	VBROADCASTSS DW_ALPHA, Z9;              \
 	VBROADCASTSS DW_BETA, Z10;              \
-	VXORPS       Z11, Z11, Z11;             \
+	VPXORD       Z11, Z11, Z11;             \
 	MOVL         $0x3f800000, R10;          \
 	VMOVD        R10, X12;                  \
 	VBROADCASTSS X12, Z12;                  \
@@ -432,7 +432,7 @@ lhsig:                                          \
 lhsw:                                           \
 	VBROADCASTSS DW_ALPHA, Z9;              \
 	VBROADCASTSS DW_BETA, Z10;              \
-	VXORPS       Z11, Z11, Z11;             \
+	VPXORD       Z11, Z11, Z11;             \
 	MOVL         $0x3f800000, R10;          \
 	VMOVD        R10, X12;                  \
 	VBROADCASTSS X12, Z12;                  \

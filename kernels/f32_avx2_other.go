@@ -17,3 +17,7 @@ func f32HaveAVX512() bool { return false }
 func gemmF32_6x32_avx512(*gemmF32Args) { panic("kernels: gemmF32_6x32_avx512 is not compiled in") }
 
 func dwconvF32_kxk_avx512(*dwconvF32Args) { panic("kernels: dwconvF32_kxk_avx512 is not compiled in") }
+
+func actF32_avx2(*actF32Args) { panic("kernels: actF32_avx2 is not compiled in") }
+
+func actF32_avx512(*actF32Args) { panic("kernels: actF32_avx512 is not compiled in") }

@@ -182,16 +182,17 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 }
 
 // gemmF32PackedAsm is gemmF32Packed for an Asm kernel: per K block, one
-// kernel call per block of rows (all of them when K fits one block), the
-// first K block starting from the bias and the last applying the
-// activation (ApplyAct afterwards for the kinds the kernels do not fuse).
+// kernel call per block of rows (all of them when K fits one block and the
+// activation is fused), the first K block starting from the bias and the
+// last applying the activation; sigmoid and swish, which the kernels do
+// not fuse, get the vector activation pass on each finished block.
 func gemmF32PackedAsm(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
 	bias []float32, c []float32, ldc int, act Act) {
 	mr, nr := im.MR, im.NR
 	fa, fused := act.asmArgs()
-	mc := m // one K block: C is written once, no need to keep a block in cache
-	if k > im.KC {
-		mc = max(gemmF32MC/mr, 1) * mr
+	mc := m // one K block and a fused activation: C is written once
+	if k > im.KC || !fused {
+		mc = max(gemmF32MC/mr, 1) * mr // the block stays in cache for the next K block or the activation pass
 	}
 	for i0 := 0; i0 < m; i0 += mc {
 		mb := min(mc, m-i0)
@@ -205,9 +206,7 @@ func gemmF32PackedAsm(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []f
 			gemmF32RunAsm(im, mb, n, kc, a[i0*lda+k0:], lda, bp[k0*nr:], k*nr, c[i0*ldc:], ldc, bias, k0 > 0, ka)
 		}
 		if !fused {
-			for r := i0; r < i0+mb; r++ {
-				ApplyAct(act, c[r*ldc:r*ldc+n])
-			}
+			actF32Best().applyRows(act, c[i0*ldc:], mb, n, ldc)
 		}
 	}
 }
