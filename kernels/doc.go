@@ -58,15 +58,19 @@
 //     M split at multiples of MR (Dense with M < MR: N at multiples of NR).
 //   - Depthwise: weights packed tap-major [KH·KW][C]. The Go kernels take
 //     interior pixels (whole kernel inside the input) and leave borders to a
-//     per-pixel loop. The assembly kernels (dwconvF32_kxk_avx512/avx2/neon)
-//     take any rectangle of taps, so a border pixel is a run of one with the
-//     taps that fall inside the input and nothing goes through the slow
-//     path; tiles of 8, 4 and 1 pixels × 8 (16 on AVX-512) channels, single
-//     pixels 4 channel blocks at a time, bias, taps in (ky, kx) order as
-//     FMAs, the activation fused. The last channel block overlaps the one
-//     before instead of being masked (outputs are written, so recomputing a
+//     per-pixel loop. The assembly kernels (dwconvF32_kxk_8x16_avx512,
+//     dwconvF32_kxk_8x8_avx2, dwconvF32_kxk_8x8_neon: tiles of 8 pixels ×
+//     16 or 8 channels) take any rectangle of taps, so a border pixel is a
+//     run of one with the taps that fall inside the input and nothing goes
+//     through the slow path; runs go by 8, 4 and 1 pixels, single pixels 4
+//     channel blocks at a time; bias, taps in (ky, kx) order as FMAs, the
+//     activation fused. The last channel block overlaps the one before
+//     instead of being masked (outputs are written, so recomputing a
 //     channel stores the same bits); fewer channels than a block go to the
 //     Go kernels.
+//   - Sigmoid and swish (EfficientNet) are not fused: a vector pass
+//     (actF32_avx512/avx2/neon, expf as in expF32 with FMAs, a true
+//     division) runs over each block right after the kernel wrote it.
 //   - Tests compare with internal/ref (float64 accumulation) within
 //     1e-5 × Σ|terms| (computed by running the reference on absolute values)
 //     plus a small absolute slack, which covers FMA rounding as well; pools'

@@ -58,11 +58,11 @@ const (
 func (k dwconvF32Asm) run(p *dwconvF32Args) {
 	switch k {
 	case dwconvF32AsmKxKAVX2:
-		dwconvF32_kxk_avx2(p)
+		dwconvF32_kxk_8x8_avx2(p)
 	case dwconvF32AsmKxKAVX512:
-		dwconvF32_kxk_avx512(p)
+		dwconvF32_kxk_8x16_avx512(p)
 	case dwconvF32AsmKxKNEON:
-		dwconvF32_kxk_neon(p)
+		dwconvF32_kxk_8x8_neon(p)
 	default:
 		panic("kernels: no assembly depthwise kernel " + strconv.Itoa(int(k)))
 	}
@@ -72,9 +72,9 @@ func (k dwconvF32Asm) run(p *dwconvF32Args) {
 // first; dispatch takes the first available entry that fits the kernel
 // size and channel count. Tests and benchmarks loop over all of them.
 var dwconvF32Impls = []dwconvF32Impl{
-	{Name: "dwconvF32_kxk_avx512", Available: f32HaveAVX512, Asm: dwconvF32AsmKxKAVX512, CStep: 16},
-	{Name: "dwconvF32_kxk_avx2", Available: f32HaveAVX2, Asm: dwconvF32AsmKxKAVX2, CStep: 8},
-	{Name: "dwconvF32_kxk_neon", Available: f32HaveNEON, Asm: dwconvF32AsmKxKNEON, CStep: 8},
+	{Name: "dwconvF32_kxk_8x16_avx512", Available: f32HaveAVX512, Asm: dwconvF32AsmKxKAVX512, CStep: 16},
+	{Name: "dwconvF32_kxk_8x8_avx2", Available: f32HaveAVX2, Asm: dwconvF32AsmKxKAVX2, CStep: 8},
+	{Name: "dwconvF32_kxk_8x8_neon", Available: f32HaveNEON, Asm: dwconvF32AsmKxKNEON, CStep: 8},
 	{Name: "dwconvF32_3x3_go", Available: always, KH: 3, KW: 3, Fn: dwconvF32_3x3_go},
 	{Name: "dwconvF32_5x5_go", Available: always, KH: 5, KW: 5, Fn: dwconvF32_5x5_go},
 	{Name: "dwconvF32_kxk_go", Available: always, Fn: dwconvF32_kxk_go},

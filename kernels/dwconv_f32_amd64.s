@@ -214,7 +214,7 @@ ldone:
 	VMOVUPS Y2, 64(R10);                    \
 	VMOVUPS Y3, 96(R10)
 
-// func dwconvF32_kxk_avx2(p *dwconvF32Args)
+// func dwconvF32_kxk_8x8_avx2(p *dwconvF32Args)
 //
 // Depthwise convolution over a run of output pixels with any tap
 // rectangle, stride and dilation (all in the byte strides of p). Tiles of
@@ -227,7 +227,7 @@ ldone:
 // AX = 4·c0; SI, DI, BX = input and weight pointers of the current tap;
 // R10, R12 = loop counters and temporaries. Frame: 0(SP) = tapY - kw·tapX,
 // 8(SP) = wRow - kw·4·C, 16(SP) = pixels left.
-TEXT ·dwconvF32_kxk_avx2(SB), NOSPLIT, $24-8
+TEXT ·dwconvF32_kxk_8x8_avx2(SB), NOSPLIT, $24-8
 	MOVQ  p+0(FP), R13
 	MOVQ  dwconvF32Args_c(R13), DX
 	SHLQ  $2, DX
@@ -513,12 +513,12 @@ ldone:
 	VMOVUPS Z2, 128(R10);                   \
 	VMOVUPS Z3, 192(R10)
 
-// func dwconvF32_kxk_avx512(p *dwconvF32Args)
+// func dwconvF32_kxk_8x16_avx512(p *dwconvF32Args)
 //
-// dwconvF32_kxk_avx2 widened to ZMM: tiles of 8, 4 and 1 pixels × 16
+// dwconvF32_kxk_8x8_avx2 widened to ZMM: tiles of 8, 4 and 1 pixels × 16
 // channels, the last channel block overlapping (c ≥ 16). Registers and
 // frame as there.
-TEXT ·dwconvF32_kxk_avx512(SB), NOSPLIT, $24-8
+TEXT ·dwconvF32_kxk_8x16_avx512(SB), NOSPLIT, $24-8
 	MOVQ  p+0(FP), R13
 	MOVQ  dwconvF32Args_c(R13), DX
 	SHLQ  $2, DX

@@ -211,7 +211,7 @@ ldone:
 	ADD  $64, R14;                                  \
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R14)
 
-// func dwconvF32_kxk_neon(p *dwconvF32Args)
+// func dwconvF32_kxk_8x8_neon(p *dwconvF32Args)
 //
 // Depthwise convolution over a run of output pixels with any tap
 // rectangle, stride and dilation. Tiles of 8 pixels × 8 channels (V0–V15),
@@ -223,7 +223,7 @@ ldone:
 // and weight pointers of the tap; R8, R9 = kernel row and column counters;
 // R10 = tapY - kw·tapX; R11 = wRow - kw·4·C; R12 = pixels left;
 // R13 = tile·pixStep - tapX; R14, R15 temporaries.
-TEXT ·dwconvF32_kxk_neon(SB), NOSPLIT, $0-8
+TEXT ·dwconvF32_kxk_8x8_neon(SB), NOSPLIT, $0-8
 	MOVD p+0(FP), R19
 	MOVD dwconvF32Args_x(R19), R0
 	MOVD dwconvF32Args_y(R19), R1
