@@ -10,13 +10,17 @@ func f32HaveAVX2() bool { return false }
 
 func gemmF32_6x16_avx2(*gemmF32Args) { panic("kernels: gemmF32_6x16_avx2 is not compiled in") }
 
-func dwconvF32_kxk_8x8_avx2(*dwconvF32Args) { panic("kernels: dwconvF32_kxk_8x8_avx2 is not compiled in") }
+func dwconvF32_kxk_8x8_avx2(*dwconvF32Args) {
+	panic("kernels: dwconvF32_kxk_8x8_avx2 is not compiled in")
+}
 
 func f32HaveAVX512() bool { return false }
 
 func gemmF32_6x32_avx512(*gemmF32Args) { panic("kernels: gemmF32_6x32_avx512 is not compiled in") }
 
-func dwconvF32_kxk_8x16_avx512(*dwconvF32Args) { panic("kernels: dwconvF32_kxk_8x16_avx512 is not compiled in") }
+func dwconvF32_kxk_8x16_avx512(*dwconvF32Args) {
+	panic("kernels: dwconvF32_kxk_8x16_avx512 is not compiled in")
+}
 
 func actF32_avx2(*actF32Args) { panic("kernels: actF32_avx2 is not compiled in") }
 
