@@ -77,4 +77,43 @@
 //     max is exact. Every registered impl available on the machine is
 //     tested at tile edges with guarded outputs; CI also runs the arm64
 //     kernels under qemu (cortex-a72 and max) and the pure-Go ones on armv7.
+//
+// Design notes (int8 kernels, *_s8.go and quant.go):
+//
+//   - Activations are int8 with a per-tensor zero point (the importer turns
+//     uint8 into int8 exactly), weights int8 with per-channel zero points,
+//     sums int32. A Requant turns sums into int8 with TFLite's fixed-point
+//     arithmetic or ONNX Runtime's float32 one; package nn/quant computes
+//     its parameters as each runtime does. Every int8 kernel is bit-exact to
+//     its scalar reference in internal/ref, on every architecture (integer
+//     sums are exact, and float32 steps are written so that the compiler
+//     cannot fuse them into FMAs).
+//   - Zero points are folded at pack time: w' = w − wZero, and the bias
+//     becomes bias − xZero·Σw' with padding holding xZero, so the inner
+//     loops are plain Σ x·w'. Weights with a non-zero zero point need
+//     |w'| <= 255, which only shortens the SWAR blocks below.
+//   - GEMM: the pure-Go kernel packs three weight columns into the 21-bit
+//     lanes of an int64, so one 64-bit multiply does three int8 MACs
+//     (blocks of at most 63 products keep each lane within ±2^20, then the
+//     lanes are unpacked into int32 sums). It runs at about the speed of
+//     the pure-Go float32 GEMM; a plain int32 kernel is preferred on 32-bit
+//     targets. Requantization is fused into the tile epilogue; the two
+//     roundings of TFLite's MultiplyByQuantizedMultiplier are folded into
+//     one 64-bit shift (see fixedRequant).
+//   - GEMM in assembly (gemm_s8_dot.go and the .s files): 4×2 "dot"
+//     kernels whose accumulators are vectors of partial sums along k (16 k
+//     per step), reduced once per panel. AVX2 sign-extends A to int16
+//     (VPMOVSXBW) and uses VPMADDWD, or VPDPWSSD with AVX512_VNNI: int16
+//     pairs never saturate, unlike VPMADDUBSW, and weights with a zero point
+//     (|w'| <= 255) still fit. NEON without dot product widens (SXTL) and
+//     uses SMLAL/SMLAL2; with FEAT_DotProd SDOT multiplies int8 weights
+//     directly, so that impl is Narrow and weights with a zero point go to
+//     the widening one. Each impl packs its own panels (int16 or int8
+//     blocks of 16 k, zero-padded); the kernels read A up to the last whole
+//     8 of k, the rest and the requantization epilogue are Go.
+//   - Elementwise Add and Mul are tables of all 65536 input pairs built
+//     from the runtime's scalar formula, so TFLite's three-multiplier ADD and
+//     ORT's FMA-ordered QLinearAdd cost one lookup per element.
+//   - ONNX Runtime mode is proven against ORT 1.30 outputs stored in
+//     testdata/ort (see nn/quant's TestONNXRuntimeBitExact).
 package kernels
