@@ -112,6 +112,11 @@ type Config struct {
 	Name, Note, ActivateBy string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer `json:"-"`
+	// OnEpoch, if set, is called after each epoch of each phase (PhaseHead,
+	// PhaseFinetune), once the epoch is appended to the store's run, from
+	// Run's goroutine; m is the epoch as the run stores it. It must not
+	// block for long: training waits for it.
+	OnEpoch func(phase string, m EpochMetrics) `json:"-"`
 }
 
 func (c *Config) defaults() {
@@ -555,6 +560,9 @@ func fit(ctx context.Context, st *store.Store, run store.RunID, t *train.Tail, o
 		}
 		if err := st.AppendEpoch(run, store.Epoch{Phase: p.Name, Epoch: ep, Metrics: metrics, Duration: d}); err != nil {
 			return err
+		}
+		if cfg.OnEpoch != nil {
+			cfg.OnEpoch(p.Name, em)
 		}
 		mark := ""
 		if vm.Loss < best-cfg.MinDelta {

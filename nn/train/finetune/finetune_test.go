@@ -350,3 +350,72 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("%d model versions after a cancelled run", len(ms))
 	}
 }
+
+// TestOnEpoch: Config.OnEpoch is called once per epoch of each phase, in
+// order, with the metrics the run stores, after the epoch is in the store.
+func TestOnEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a real model: skipped with -short")
+	}
+	st, _ := importHymenoptera(t, 3)
+	type call struct {
+		phase  string
+		m      EpochMetrics
+		stored int // epochs in the store when called
+	}
+	var calls []call
+	var run store.RunID
+	cfg := Config{
+		ModelPath: modelPath(t), HeadEpochs: 3, Epochs: 2, Patience: 100, Batch: 4, Phase2: true,
+		OnEpoch: func(phase string, m EpochMetrics) {
+			runs, err := st.Runs()
+			if err != nil || len(runs) == 0 {
+				t.Errorf("OnEpoch: runs %v (%v)", runs, err)
+				return
+			}
+			run = runs[len(runs)-1].ID
+			eps, err := st.Epochs(run)
+			if err != nil {
+				t.Errorf("OnEpoch: epochs: %v", err)
+			}
+			calls = append(calls, call{phase, m, len(eps)})
+		},
+	}
+	res, err := Run(context.Background(), st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run != res.Run {
+		t.Errorf("OnEpoch saw run %d, Run returned %d", run, res.Run)
+	}
+	var want []call
+	for _, p := range res.Phases {
+		for _, m := range p.History {
+			want = append(want, call{p.Name, m, len(want) + 1})
+		}
+	}
+	if len(want) != 5 {
+		t.Fatalf("history has %d epochs, want 3 + 2", len(want))
+	}
+	if len(calls) != len(want) {
+		t.Fatalf("OnEpoch called %d times, want %d (once per epoch)", len(calls), len(want))
+	}
+	eps, err := st.Epochs(res.Run)
+	if err != nil || len(eps) != len(want) {
+		t.Fatalf("store has %d epochs (%v), want %d", len(eps), err, len(want))
+	}
+	for i, c := range calls {
+		w, e := want[i], eps[i]
+		if c != w {
+			t.Errorf("call %d: %+v, want %+v", i, c, w)
+		}
+		if e.Phase != c.phase || e.Epoch != c.m.Epoch || e.Duration != c.m.Duration ||
+			e.Metrics["train_loss"] != c.m.TrainLoss || e.Metrics["val_loss"] != c.m.ValLoss ||
+			e.Metrics["train_accuracy"] != c.m.TrainAccuracy || e.Metrics["val_accuracy"] != c.m.ValAccuracy {
+			t.Errorf("call %d: %s %+v, the store has %+v", i, c.phase, c.m, e)
+		}
+		if auc, ok := e.Metrics["val_auc"]; ok != !math.IsNaN(c.m.ValAUC) || (ok && auc != c.m.ValAUC) {
+			t.Errorf("call %d: val AUC %v, the store has %v (%v)", i, c.m.ValAUC, auc, ok)
+		}
+	}
+}
