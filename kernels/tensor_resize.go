@@ -302,7 +302,11 @@ func planResizeAxis(in, out int, scale, r0, r1 float64, p *ResizeParams) resizeA
 	ax.idx = make([]int32, out*ax.taps)
 	ax.w = make([]float32, out*ax.taps)
 	wt := make([]float64, max(ax.taps, 2))
-	outF := scale * float64(in)
+	// Explicit float64 conversions round products before the following
+	// addition: without them arm64 fuses multiply-adds (the Go spec allows it)
+	// and a coordinate a rounding away from an integer lands in another tap
+	// window than on amd64 and in the reference.
+	outF := float64(scale * float64(in))
 	fin := float64(in)
 	for o := 0; o < out; o++ {
 		xo := float64(o)
@@ -312,7 +316,7 @@ func planResizeAxis(in, out int, scale, r0, r1 float64, p *ResizeParams) resizeA
 			x = (xo+0.5)/scale - 0.5
 		case HalfPixelSymmetric:
 			adj := float64(out) / outF
-			x = fin/2*(1-adj) + (xo+0.5)/scale - 0.5
+			x = float64(fin/2*(1-adj)) + (xo+0.5)/scale - 0.5
 		case PytorchHalfPixel:
 			if out > 1 {
 				x = (xo+0.5)/scale - 0.5
@@ -325,9 +329,9 @@ func planResizeAxis(in, out int, scale, r0, r1 float64, p *ResizeParams) resizeA
 			x = xo / scale
 		case TFCropAndResize:
 			if out > 1 {
-				x = r0*(fin-1) + xo*(r1-r0)*(fin-1)/(outF-1)
+				x = float64(r0*(fin-1)) + xo*(r1-r0)*(fin-1)/(outF-1)
 			} else {
-				x = 0.5 * (r0 + r1) * (fin - 1)
+				x = float64(0.5 * (r0 + r1) * (fin - 1))
 			}
 			if x < 0 || x > fin-1 || x != x {
 				if ax.extrap == nil {

@@ -117,6 +117,27 @@ func TestResizeRandom(t *testing.T) {
 	}
 }
 
+// TestResizeCropNoFusedRounding replays the case a randomized run found on
+// arm64: 3/7·7 rounds to 3 when multiplied alone but a fused multiply-add of
+// 3/7·7 − 1 does not, which moved a crop coordinate across a tap window.
+func TestResizeCropNoFusedRounding(t *testing.T) {
+	p := ResizeParams{Mode: ResizeCubic, Coord: TFCropAndResize, CubicA: -0.5, Antialias: true,
+		Scales: []float32{1, 0.42857143, 1.3333334}, Roi: []float32{0, 0, 0.75069165, 1, 1, 0.34523433}}
+	in, out := []int{7, 7, 3}, []int{7, 3, 4}
+	sc := []float64{1, 3.0 / 7, 4.0 / 3}
+	x := make([]float32, tsNumel(in))
+	for i := range x {
+		x[i] = float32(i%11) - 5
+	}
+	got := tsRunResize(t, x, in, out, p)
+	want := ref.Resize(x, in, out, tsRefResizeParams(p, sc))
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-4) {
+			t.Fatalf("element %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestResizeNHWCFastPath(t *testing.T) {
 	rng := tsRNG(t)
 	cases := []struct{ in, out []int }{

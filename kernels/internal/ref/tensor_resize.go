@@ -62,7 +62,7 @@ func resizeND(x []float32, in, out []int, p *ResizeParams, d int, base, oi []int
 func resize1D(get func(int) float64, in, outInt, xi int, scale, r0, r1 float64, p *ResizeParams) float64 {
 	x := float64(xi)
 	fin := float64(in)
-	outW := scale * fin
+	outW := float64(scale * fin) // float64(…): no fused multiply-add (see the kernel)
 	var xo float64
 	switch p.Coord {
 	case "align_corners":
@@ -79,7 +79,7 @@ func resize1D(get func(int) float64, in, outInt, xi int, scale, r0, r1 float64, 
 		} else {
 			xo = x * (r1 - r0) * (fin - 1) / (outW - 1)
 		}
-		xo += r0 * (fin - 1)
+		xo += float64(r0 * (fin - 1))
 		if xo < 0 || xo > fin-1 {
 			return p.Extrapolation
 		}
@@ -94,7 +94,7 @@ func resize1D(get func(int) float64, in, outInt, xi int, scale, r0, r1 float64, 
 	case "half_pixel_symmetric":
 		adjustment := float64(outInt) / outW
 		center := fin / 2
-		offset := center * (1 - adjustment)
+		offset := float64(center * (1 - adjustment))
 		xo = offset + (x+0.5)/scale - 0.5
 	default:
 		panic("ref: unknown coordinate transform " + p.Coord)
