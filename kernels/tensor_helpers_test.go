@@ -14,9 +14,8 @@ var tensorSeedFlag = flag.Uint64("tensor.seed", 1, "seed for the randomized tens
 // tsRNG returns a seeded generator and logs the seed so a failure can be
 // replayed with -tensor.seed. The default seed is fixed so that CI runs are
 // reproducible on every architecture; -tensor.seed=0 explores new cases.
-// Known: seed 1795989308759948066 finds a cubic+antialias+tf_crop_and_resize
-// case (reversed roi) where arm64's fused multiply-adds put a sample
-// coordinate on the other side of a tap boundary than the reference does.
+// Seed 1795989308759948066 once found an arm64-only Resize difference (fused
+// multiply-adds); see TestResizeCropNoFusedRounding.
 func tsRNG(t testing.TB) *rand.Rand {
 	t.Helper()
 	seed := *tensorSeedFlag

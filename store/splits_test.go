@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +17,15 @@ import (
 // labels added in random order, every label's count in every split stays within one of its share
 // after every automatic assignment. The seed is printed for replay.
 func TestAssignSplitWithinOne(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	// A fixed seed keeps CI reproducible; OCELLUS_SPLIT_SEED=0 explores new cases.
+	seed := uint64(1)
+	if v := os.Getenv("OCELLUS_SPLIT_SEED"); v != "" {
+		seed, _ = strconv.ParseUint(v, 10, 64)
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
+	}
+	t.Logf("seed %d (replay with OCELLUS_SPLIT_SEED=%d)", seed, seed)
 	r := rand.New(rand.NewPCG(seed, 1))
 	for trial := 0; trial < 200; trial++ {
 		ratio := SplitRatio{Train: r.Float64(), Val: r.Float64(), Test: r.Float64()}
