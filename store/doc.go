@@ -46,7 +46,7 @@
 // label then fill the emptier splits first. CheckTrainable reports labels with too few samples per
 // split (by default: fewer than two classes, or a label without a train or a val sample).
 //
-// # Layout (schema version 1)
+// # Layout (schema version 2)
 //
 //	meta          "schema" → 8-byte version, "active_model" → model id, "created" → RFC 3339 time
 //	labels        label name → {created, counts per split}
@@ -58,6 +58,8 @@
 //	activations   sequence → Activation as JSON (the history)
 //	runs          run id → {"info" → Run as JSON, "epochs" → {seq → Epoch}, "artifacts" → {name → bytes}}
 //	features      backbone key → {"dim" → uint32, "vec" → {sample id → float32 little-endian}}
+//	inbox         inbox id → InboxItem as JSON (the bucket's sequence allocates ids; since v2)
+//	inbox_images  inbox id → JPEG bytes (since v2)
 //
 // Ids are 8-byte big-endian keys, so buckets iterate in id order. Images live apart from their
 // records so that listing samples reads no image bytes.
@@ -68,7 +70,7 @@
 // in one transaction by the ordered list of migrations (each from version i to i+1). Version 0 is
 // both a new, empty file and the prototype layout (a samples and an images bucket, no meta); the
 // migration to 1 creates the buckets and rebuilds the label set, split counts and digests from the
-// samples. Verify checks every invariant above.
+// samples; the one to 2 adds the inbox buckets. Verify checks every invariant above.
 //
 // # Concurrency and locking
 //

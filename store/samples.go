@@ -258,61 +258,16 @@ func (s *Store) AddSamples(items []NewSample) ([]AddResult, error) {
 		return res, nil // no write transaction (and no fsync) for nothing
 	}
 	err = s.update(func(tx *bolt.Tx) error {
-		samples, images := tx.Bucket([]byte(bSamples)), tx.Bucket([]byte(bImages))
-		labels, digests := tx.Bucket([]byte(bLabels)), tx.Bucket([]byte(bDigests))
 		now := s.now()
 		for i := range preps {
 			if res[i].Err != nil {
 				continue
 			}
-			p := &preps[i]
-			lr, err := getLabel(labels, p.ns.Label)
-			if err != nil {
-				res[i].Err = err
-				continue
-			}
-			if k := digests.Get(p.sum[:]); k != nil {
-				rec, err := decodeSample(k, samples.Get(k))
-				if err != nil {
-					return err
-				}
-				res[i] = AddResult{rec, duplicateErr(rec)}
-				continue
-			}
-			seq, err := samples.NextSequence()
+			rec, itemErr, err := s.insertTx(tx, &preps[i], now)
 			if err != nil {
 				return err
 			}
-			rec := Sample{
-				ID: SampleID(seq), Label: p.ns.Label, Split: p.ns.Split, Source: p.ns.Source,
-				Captured: p.ns.Captured.UTC().Round(0), Added: now,
-				Prediction: p.ns.Prediction, Confidence: p.ns.Confidence, Meta: p.ns.Meta,
-				SHA256: hex.EncodeToString(p.sum[:]), Size: int64(len(p.jpeg)), Width: p.w, Height: p.h,
-			}
-			if p.ns.Captured.IsZero() {
-				rec.Captured = now
-			}
-			if len(rec.Meta) == 0 {
-				rec.Meta = nil
-			}
-			if rec.Split == SplitUnset {
-				rec.Split = assignSplit(s.ratio, lr.Counts, rec.Label, seq)
-			}
-			lr.Counts.add(rec.Split, 1)
-			k := idKey(seq)
-			if err := putJSON(samples, k, rec); err != nil {
-				return err
-			}
-			if err := images.Put(k, p.jpeg); err != nil {
-				return err
-			}
-			if err := digests.Put(p.sum[:], k); err != nil {
-				return err
-			}
-			if err := putJSON(labels, []byte(rec.Label), lr); err != nil {
-				return err
-			}
-			res[i] = AddResult{Sample: rec}
+			res[i] = AddResult{rec, itemErr}
 		}
 		return nil
 	})
@@ -320,6 +275,56 @@ func (s *Store) AddSamples(items []NewSample) ([]AddResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// insertTx stores one prepared sample in tx. itemErr says why this item was not stored (its label
+// is not in the set; its image is already stored: then rec is the stored sample) and leaves tx
+// unchanged; err is a failure of the transaction.
+func (s *Store) insertTx(tx *bolt.Tx, p *prepared, now time.Time) (rec Sample, itemErr, err error) {
+	samples, images := tx.Bucket([]byte(bSamples)), tx.Bucket([]byte(bImages))
+	labels, digests := tx.Bucket([]byte(bLabels)), tx.Bucket([]byte(bDigests))
+	lr, lerr := getLabel(labels, p.ns.Label)
+	if lerr != nil {
+		return rec, lerr, nil
+	}
+	if k := digests.Get(p.sum[:]); k != nil {
+		rec, err := decodeSample(k, samples.Get(k))
+		if err != nil {
+			return rec, nil, err
+		}
+		return rec, duplicateErr(rec), nil
+	}
+	seq, err := samples.NextSequence()
+	if err != nil {
+		return rec, nil, err
+	}
+	rec = Sample{
+		ID: SampleID(seq), Label: p.ns.Label, Split: p.ns.Split, Source: p.ns.Source,
+		Captured: p.ns.Captured.UTC().Round(0), Added: now,
+		Prediction: p.ns.Prediction, Confidence: p.ns.Confidence, Meta: p.ns.Meta,
+		SHA256: hex.EncodeToString(p.sum[:]), Size: int64(len(p.jpeg)), Width: p.w, Height: p.h,
+	}
+	if p.ns.Captured.IsZero() {
+		rec.Captured = now
+	}
+	if len(rec.Meta) == 0 {
+		rec.Meta = nil
+	}
+	if rec.Split == SplitUnset {
+		rec.Split = assignSplit(s.ratio, lr.Counts, rec.Label, seq)
+	}
+	lr.Counts.add(rec.Split, 1)
+	k := idKey(seq)
+	if err := putJSON(samples, k, rec); err != nil {
+		return rec, nil, err
+	}
+	if err := images.Put(k, p.jpeg); err != nil {
+		return rec, nil, err
+	}
+	if err := digests.Put(p.sum[:], k); err != nil {
+		return rec, nil, err
+	}
+	return rec, nil, putJSON(labels, []byte(rec.Label), lr)
 }
 
 // Sample returns one sample; ErrNotFound if there is none with that id.

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this package reads and writes. The meta bucket's "schema" key holds
 // the version of a database (8 bytes, big-endian); see the package documentation for the layout.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Top-level buckets of schema v1.
 const (
@@ -27,6 +27,9 @@ const (
 	bActivations = "activations" // sequence number → Activation (JSON), the activation history
 	bRuns        = "runs"        // run id → bucket: "info" → runRec, "epochs" → bucket, "artifacts" → bucket
 	bFeatures    = "features"    // backbone key → bucket: "dim" → uint32, "vec" → bucket: sample id → float32s
+	// Schema v2.
+	bInbox       = "inbox"        // inbox id → InboxItem (JSON); the sequence allocates ids
+	bInboxImages = "inbox_images" // inbox id → JPEG bytes
 )
 
 const (
@@ -36,7 +39,8 @@ const (
 )
 
 func allBuckets() []string {
-	return []string{bMeta, bLabels, bSamples, bImages, bDigests, bModels, bModelBlobs, bActivations, bRuns, bFeatures}
+	return []string{bMeta, bLabels, bSamples, bImages, bDigests, bModels, bModelBlobs, bActivations, bRuns, bFeatures,
+		bInbox, bInboxImages}
 }
 
 // migration upgrades a database from schema version from to from+1, inside the opening
@@ -50,6 +54,7 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{0, "create the v1 buckets; rebuild labels, split counts and digests from the samples", (*Store).migrateV0},
+		{1, "create the inbox buckets", (*Store).migrateV1},
 	}
 }
 
@@ -112,7 +117,7 @@ const timeFormat = "2006-01-02T15:04:05.999999999Z07:00"
 // the images bucket (id → JPEG). v1 adds the label set with per-split counts, the digest index,
 // image sizes, and the model, run and feature buckets. Samples without a split get one.
 func (s *Store) migrateV0(tx *bolt.Tx) error {
-	for _, name := range allBuckets() {
+	for _, name := range []string{bMeta, bLabels, bSamples, bImages, bDigests, bModels, bModelBlobs, bActivations, bRuns, bFeatures} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return err
 		}
@@ -182,6 +187,16 @@ func (s *Store) migrateV0(tx *bolt.Tx) error {
 	}
 	if samples.Sequence() < maxID {
 		return samples.SetSequence(maxID)
+	}
+	return nil
+}
+
+// migrateV1 adds the inbox of schema v2: low-confidence frames kept for labelling.
+func (s *Store) migrateV1(tx *bolt.Tx) error {
+	for _, name := range []string{bInbox, bInboxImages} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

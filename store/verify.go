@@ -45,6 +45,7 @@ func (s *Store) Verify() error {
 		verifyModels(tx, add)
 		verifyRuns(tx, add)
 		verifyFeatures(tx, add)
+		verifyInbox(tx, add)
 		return nil
 	})
 	if err != nil {
@@ -207,6 +208,27 @@ func verifyFeatures(tx *bolt.Tx, add func(string, ...any)) {
 			}
 			return nil
 		})
+		return nil
+	})
+}
+
+func verifyInbox(tx *bolt.Tx, add func(string, ...any)) {
+	items, images := tx.Bucket([]byte(bInbox)), tx.Bucket([]byte(bInboxImages))
+	_ = items.ForEach(func(k, v []byte) error {
+		var it InboxItem
+		if err := decodeJSON(k, v, &it); err != nil {
+			add("inbox item %x: %v", k, err)
+		} else if img := images.Get(k); img == nil {
+			add("inbox item %x: image missing", k)
+		} else if int64(len(img)) != it.Size {
+			add("inbox item %x: image has %d bytes, recorded %d", k, len(img), it.Size)
+		}
+		return nil
+	})
+	_ = images.ForEach(func(k, _ []byte) error {
+		if items.Get(k) == nil {
+			add("inbox image %x has no item", k)
+		}
 		return nil
 	})
 }
