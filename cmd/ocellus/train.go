@@ -42,6 +42,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	unfreezeFrom := fs.String("unfreeze-from", "", "phase 2 trains from this node on (instead of --unfreeze-last)")
 	seed := fs.Uint64("seed", 1, "seed of the head's initialisation, dropout and shuffling")
 	phase2 := fs.Bool("phase2", true, "run phase 2 (fine-tune the last block)")
+	augment := fs.String("augment", "", "augment the training samples: flip, crop=F (≤ F of each side cut), variants=N (4), seed=S, comma-separated (e.g. flip,crop=0.1)")
 	threads := fs.Int("threads", 0, "threads per training step (0: all cores)")
 	out := fs.String("out", "", "write the reports (confusion matrix, curves: SVG and PNG; summary.json) to this folder")
 	activate := fs.Bool("activate", false, "activate the new model version")
@@ -57,10 +58,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *dropout < 0 || *dropout >= 1 {
 		return usagef("--dropout %g: want [0, 1)", *dropout)
 	}
+	aug, err := finetune.ParseAugment(*augment)
+	if err != nil {
+		return usagef("--augment: %v", err)
+	}
 	cfg := finetune.Config{
 		ModelPath: *model, HeadEpochs: *headEpochs, Epochs: *epochs, Patience: *patience, MinDelta: *minDelta,
 		LR: *lr, HeadLR: *headLR, Batch: *batch, HeadDropout: float32(*dropout), UnfreezeLast: *unfreezeLast,
-		UnfreezeFrom: *unfreezeFrom, Phase2: *phase2, Seed: *seed, Threads: *threads, Name: *name, Progress: stderr,
+		UnfreezeFrom: *unfreezeFrom, Phase2: *phase2, Seed: *seed, Augment: aug, Threads: *threads, Name: *name, Progress: stderr,
 	}
 	if *dropout == 0 {
 		cfg.HeadDropout = -1

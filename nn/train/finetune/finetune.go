@@ -12,6 +12,9 @@
 // cut is frozen (and without augmentation deterministic), so its outputs
 // are computed once per (sample, Split.BackboneKey) and kept in the store
 // (store.PutFeatures); a second run on the same samples reads them.
+// With Config.Augment on, the training samples' features are those of
+// their augmented variants, each variant cached under its own key
+// (AugmentKey); every epoch draws one variant per sample.
 //
 // # Model blob
 //
@@ -103,8 +106,12 @@ type Config struct {
 	UnfreezeLast int
 	// Phase2 runs phase 2.
 	Phase2 bool
-	// Seed seeds the head's initialisation, dropout and shuffling (1).
+	// Seed seeds the head's initialisation, dropout and shuffling, and
+	// the draw of augmented variants (1).
 	Seed uint64
+	// Augment, if on, trains on flipped/cropped variants of the training
+	// samples (see Augment).
+	Augment Augment
 	// Threads per training step (0: GOMAXPROCS).
 	Threads int
 	// Name and Note describe the model version; ActivateBy, if set,
@@ -147,6 +154,7 @@ func (c *Config) defaults() {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
+	c.Augment.defaults()
 }
 
 func (c *Config) validate() error {
@@ -160,7 +168,7 @@ func (c *Config) validate() error {
 	case c.HeadDropout >= 1:
 		return fmt.Errorf("finetune: head dropout %g, want < 1", c.HeadDropout)
 	}
-	return nil
+	return c.Augment.validate()
 }
 
 // EpochMetrics is one epoch of a phase.
@@ -186,8 +194,9 @@ type PhaseResult struct {
 	ValAUC      float64        `json:"val_auc"`
 	Trainable   []string       `json:"trainable_nodes"`
 	History     []EpochMetrics `json:"history"`
-	// FeatureTime is the wall time spent computing (uncached) features;
-	// EpochTime the mean wall time of a training epoch with its
+	// FeatureTime is the wall time spent computing (uncached) features,
+	// Computed how many vectors were computed (each augmented variant
+	// counts); EpochTime the mean wall time of a training epoch with its
 	// validation pass.
 	FeatureTime time.Duration `json:"feature_time_ns"`
 	Computed    int           `json:"features_computed"`
@@ -221,11 +230,14 @@ type Result struct {
 	Reports map[string][]byte `json:"-"`
 }
 
-// data is one split's samples: ids, class indices, and feature rows.
+// data is one split's samples: ids, class indices, and feature rows;
+// with augmentation the training split has variants (one feature matrix
+// per variant) instead of feats.
 type data struct {
-	ids    []store.SampleID
-	labels []int
-	feats  []float32
+	ids      []store.SampleID
+	labels   []int
+	feats    []float32
+	variants [][]float32
 }
 
 // Run trains a classifier for the store's labels and stores it as a new
@@ -322,7 +334,10 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	fmt.Fprintf(cfg.Progress, "run %d: %d classes %v; %d train, %d val, %d test samples\n",
 		run.ID, k, res.Classes, len(sets[store.Train].ids), len(sets[store.Val].ids), len(sets[store.Test].ids))
 
-	fe := &featurizer{st: st, m: m, spec: spec, progress: cfg.Progress}
+	if cfg.Augment.On() {
+		fmt.Fprintf(cfg.Progress, "augment %s: training samples in %d variants each\n", cfg.Augment, cfg.Augment.Variants)
+	}
+	fe := &featurizer{st: st, m: m, spec: spec, aug: cfg.Augment, progress: cfg.Progress}
 
 	// Phase 1: the head on frozen features.
 	s1, err := train.SplitAt(g, train.Cut{Node: train.HeadNode})
@@ -528,6 +543,10 @@ func fit(ctx context.Context, st *store.Store, run store.RunID, t *train.Tail, o
 	sets map[store.Split]*data, k, epochs int, cfg Config, p *PhaseResult, phase int) error {
 	tr, va := sets[store.Train], sets[store.Val]
 	n := len(tr.ids)
+	trFeats := tr.feats
+	if len(tr.variants) > 0 {
+		trFeats = make([]float32, len(tr.variants[0]))
+	}
 	best := math.Inf(1)
 	var bestSnap [][]float32
 	if phase > 0 {
@@ -543,8 +562,11 @@ func fit(ctx context.Context, st *store.Store, run store.RunID, t *train.Tail, o
 			return err
 		}
 		t0 := time.Now()
-		loss := t.TrainEpoch(tr.feats, tr.labels, train.Shuffle(n, cfg.Seed+uint64(phase)<<32, ep-1), train.SoftmaxCrossEntropy, opt)
-		trm := train.Evaluate(train.SoftmaxCrossEntropy, predict(t, tr.feats, n, cfg.Batch), k, tr.labels)
+		if len(tr.variants) > 0 {
+			drawVariants(trFeats, tr.variants, t.Split().FeatureLen(), cfg.Seed, phase, ep)
+		}
+		loss := t.TrainEpoch(trFeats, tr.labels, train.Shuffle(n, cfg.Seed+uint64(phase)<<32, ep-1), train.SoftmaxCrossEntropy, opt)
+		trm := train.Evaluate(train.SoftmaxCrossEntropy, predict(t, trFeats, n, cfg.Batch), k, tr.labels)
 		vm := train.Evaluate(train.SoftmaxCrossEntropy, predict(t, va.feats, len(va.ids), cfg.Batch), k, va.labels)
 		d := time.Since(t0)
 		total += d
@@ -595,101 +617,134 @@ type featurizer struct {
 	st       *store.Store
 	m        *nn.Model
 	spec     preprocess.Spec
+	aug      Augment
 	progress io.Writer
 }
 
 // load fills every set's features for the split, computing and caching
-// those the store does not hold.
+// those the store does not hold; with augmentation, the training set's
+// variants instead of its plain features.
 func (f *featurizer) load(ctx context.Context, s *train.Split, sets map[store.Split]*data, p *PhaseResult) error {
-	key := s.BackboneKey()
-	fl := s.FeatureLen()
 	if s.Batch() != 1 {
 		return fmt.Errorf("finetune: the backbone has batch %d, want 1", s.Batch())
 	}
-	var bb *nn.Model
-	var sess *nn.Session
+	c := &computer{featurizer: f, s: s, p: p, t0: time.Now()}
 	defer func() {
-		if sess != nil {
-			sess.Close()
+		if c.sess != nil {
+			c.sess.Close()
 		}
 	}()
-	t0 := time.Now()
+	key := s.BackboneKey()
+	fl := s.FeatureLen()
 	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
 		d := sets[sp]
+		d.feats, d.variants = nil, nil
 		if len(d.ids) == 0 {
-			d.feats = nil
 			continue
 		}
-		fm, err := f.st.Features(key, d.ids)
-		if err != nil {
-			return err
-		}
-		d.feats = make([]float32, len(d.ids)*fl)
-		if len(fm.Missing) < len(d.ids) {
-			if fm.Dim != fl {
-				return fmt.Errorf("finetune: cached features of %s have length %d, want %d", key, fm.Dim, fl)
-			}
-			copy(d.feats, fm.Data)
-		}
-		if len(fm.Missing) == 0 {
-			continue
-		}
-		if sess == nil {
-			if bb, err = s.BackboneModel(f.m.Inputs()); err != nil {
-				return err
-			}
-			sess = bb.NewSession()
-		}
-		in := f.m.Inputs()[0]
-		x := tensor.New(tensor.Float32, in.Shape...)
-		var ids []store.SampleID
-		var vecs [][]float32
-		flush := func() error {
-			if len(ids) == 0 {
-				return nil
-			}
-			_, err := f.st.PutFeatures(key, ids, vecs)
-			ids, vecs = ids[:0], vecs[:0]
-			return err
-		}
-		for j, i := range fm.Missing {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			jpg, err := f.st.Image(d.ids[i])
-			if err != nil {
-				return err
-			}
-			img, err := preprocess.DecodeBytes(jpg)
-			if err != nil {
-				return fmt.Errorf("finetune: sample %d: %w", d.ids[i], err)
-			}
-			f.spec.Apply(img, x.F32)
-			outs, err := sess.Run(x)
-			if err != nil {
-				return err
-			}
-			row := d.feats[i*fl : (i+1)*fl]
-			if err := s.Features(outs, row); err != nil {
-				return err
-			}
-			ids, vecs = append(ids, d.ids[i]), append(vecs, row)
-			p.Computed++
-			if len(ids) == 32 {
-				if err := flush(); err != nil {
+		if sp == store.Train && f.aug.On() {
+			for v := 0; v < f.aug.Variants; v++ {
+				feats := make([]float32, len(d.ids)*fl)
+				what := fmt.Sprintf("%s variant %d/%d", sp, v+1, f.aug.Variants)
+				if err := c.fill(ctx, AugmentKey(key, f.aug, v), d.ids, feats, v, what); err != nil {
 					return err
 				}
+				d.variants = append(d.variants, feats)
 			}
-			if (j+1)%50 == 0 || j+1 == len(fm.Missing) {
-				fmt.Fprintf(f.progress, "%s features: %s %d/%d computed (%v)\n", p.Name, sp, j+1, len(fm.Missing), time.Since(t0).Round(time.Millisecond))
-			}
+			continue
 		}
-		if err := flush(); err != nil {
+		d.feats = make([]float32, len(d.ids)*fl)
+		if err := c.fill(ctx, key, d.ids, d.feats, -1, sp.String()); err != nil {
 			return err
 		}
 	}
-	p.FeatureTime = time.Since(t0)
+	p.FeatureTime = time.Since(c.t0)
 	return nil
+}
+
+// computer computes one phase's features, opening the backbone's session
+// on first use.
+type computer struct {
+	*featurizer
+	s    *train.Split
+	p    *PhaseResult
+	t0   time.Time
+	sess *nn.Session
+}
+
+// fill sets dst (len(ids) rows) to the features cached under key,
+// computing and caching the missing ones from the images, augmented as
+// variant v (v < 0: not augmented).
+func (c *computer) fill(ctx context.Context, key string, ids []store.SampleID, dst []float32, v int, what string) error {
+	fl := c.s.FeatureLen()
+	fm, err := c.st.Features(key, ids)
+	if err != nil {
+		return err
+	}
+	if len(fm.Missing) < len(ids) {
+		if fm.Dim != fl {
+			return fmt.Errorf("finetune: cached features of %s have length %d, want %d", key, fm.Dim, fl)
+		}
+		copy(dst, fm.Data)
+	}
+	if len(fm.Missing) == 0 {
+		return nil
+	}
+	if c.sess == nil {
+		bb, err := c.s.BackboneModel(c.m.Inputs())
+		if err != nil {
+			return err
+		}
+		c.sess = bb.NewSession()
+	}
+	in := c.m.Inputs()[0]
+	x := tensor.New(tensor.Float32, in.Shape...)
+	var bIDs []store.SampleID
+	var vecs [][]float32
+	flush := func() error {
+		if len(bIDs) == 0 {
+			return nil
+		}
+		_, err := c.st.PutFeatures(key, bIDs, vecs)
+		bIDs, vecs = bIDs[:0], vecs[:0]
+		return err
+	}
+	for j, i := range fm.Missing {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		jpg, err := c.st.Image(ids[i])
+		if err != nil {
+			return err
+		}
+		img, err := preprocess.DecodeBytes(jpg)
+		if err != nil {
+			return fmt.Errorf("finetune: sample %d: %w", ids[i], err)
+		}
+		if v >= 0 {
+			img = c.aug.Apply(img, ids[i], v)
+		}
+		c.spec.Apply(img, x.F32)
+		outs, err := c.sess.Run(x)
+		if err != nil {
+			return err
+		}
+		row := dst[i*fl : (i+1)*fl]
+		if err := c.s.Features(outs, row); err != nil {
+			return err
+		}
+		bIDs, vecs = append(bIDs, ids[i]), append(vecs, row)
+		c.p.Computed++
+		if len(bIDs) == 32 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if (j+1)%50 == 0 || j+1 == len(fm.Missing) {
+			fmt.Fprintf(c.progress, "%s features: %s %d/%d computed (%v)\n", c.p.Name, what, j+1, len(fm.Missing), time.Since(c.t0).Round(time.Millisecond))
+		}
+	}
+	return flush()
 }
 
 // resolveSpec derives the preprocessing as `ocellus classify` does.
