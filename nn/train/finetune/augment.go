@@ -21,7 +21,7 @@ const MaxVariants = 64
 // sample, not once per epoch: each training sample gets Variants
 // augmented copies, fixed by (Seed, sample id, variant index), whose
 // features are computed and cached like the plain ones, under their own
-// backbone key (AugmentKey). Each epoch draws one variant per sample
+// feature-cache key (AugmentKey). Each epoch draws one variant per sample
 // (seeded by Config.Seed, the phase and the epoch). Feature extraction of
 // the training split costs Variants times as much as without (once: a
 // second run with the same Augment reads the cache), and the training
@@ -126,12 +126,12 @@ func ParseAugment(s string) (Augment, error) {
 	return a, nil
 }
 
-// AugmentKey is the feature-cache key of variant v (of a defaulted a) for
-// a backbone key: the backbone key, then the augmentation that made the
-// images.
-func AugmentKey(backbone string, a Augment, v int) string {
+// AugmentKey is the feature-cache key of variant v (of a defaulted a)
+// given the plain features' key (FeatureKey): that key, then the
+// augmentation that made the images.
+func AugmentKey(plain string, a Augment, v int) string {
 	return fmt.Sprintf("%s/aug1:flip=%t,crop=%s,seed=%d,v=%d",
-		backbone, a.Flip, strconv.FormatFloat(a.Crop, 'g', -1, 64), a.Seed, v)
+		plain, a.Flip, strconv.FormatFloat(a.Crop, 'g', -1, 64), a.Seed, v)
 }
 
 // mix is splitmix64's finaliser.

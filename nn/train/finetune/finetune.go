@@ -10,8 +10,9 @@
 //
 // Both phases train on cached features: the backbone before each phase's
 // cut is frozen (and without augmentation deterministic), so its outputs
-// are computed once per (sample, Split.BackboneKey) and kept in the store
-// (store.PutFeatures); a second run on the same samples reads them.
+// are computed once per (sample, Split.BackboneKey, preprocessing) and
+// kept in the store (store.PutFeatures, under FeatureKey); a second run on
+// the same samples reads them.
 // With Config.Augment on, the training samples' features are those of
 // their augmented variants, each variant cached under its own key
 // (AugmentKey); every epoch draws one variant per sample.
@@ -241,8 +242,10 @@ type data struct {
 }
 
 // Run trains a classifier for the store's labels and stores it as a new
-// model version. The run is recorded in the store from the start; on an
-// error after that it is finished as failed (cancelled when ctx is done).
+// model version. The store's samples and labels and the model are checked
+// first (an error there records no run); then the run is recorded in the
+// store, and on an error after that it is finished as failed (cancelled
+// when ctx is done).
 func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err error) {
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
@@ -261,6 +264,23 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 		classIdx[l.Name] = i
 	}
 	k := len(res.Classes)
+	sets := map[store.Split]*data{}
+	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
+		smp, err := st.Samples(store.Filter{Split: sp})
+		if err != nil {
+			return res, err
+		}
+		d := &data{}
+		for _, s := range smp {
+			c, ok := classIdx[s.Label]
+			if !ok {
+				return res, fmt.Errorf("finetune: sample %d has label %q, not in the label set", s.ID, s.Label)
+			}
+			d.ids = append(d.ids, s.ID)
+			d.labels = append(d.labels, c)
+		}
+		sets[sp] = d
+	}
 
 	raw, err := os.ReadFile(cfg.ModelPath)
 	if err != nil {
@@ -310,23 +330,6 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 		}
 	}()
 
-	sets := map[store.Split]*data{}
-	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
-		smp, err := st.Samples(store.Filter{Split: sp})
-		if err != nil {
-			return res, err
-		}
-		d := &data{}
-		for _, s := range smp {
-			c, ok := classIdx[s.Label]
-			if !ok {
-				return res, fmt.Errorf("finetune: sample %d has label %q, not in the label set", s.ID, s.Label)
-			}
-			d.ids = append(d.ids, s.ID)
-			d.labels = append(d.labels, c)
-		}
-		sets[sp] = d
-	}
 	evalSet := store.Test
 	if len(sets[store.Test].ids) == 0 {
 		evalSet = store.Val
@@ -634,7 +637,7 @@ func (f *featurizer) load(ctx context.Context, s *train.Split, sets map[store.Sp
 			c.sess.Close()
 		}
 	}()
-	key := s.BackboneKey()
+	key := FeatureKey(s.BackboneKey(), f.spec)
 	fl := s.FeatureLen()
 	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
 		d := sets[sp]
@@ -745,6 +748,15 @@ func (c *computer) fill(ctx context.Context, key string, ids []store.SampleID, d
 		}
 	}
 	return flush()
+}
+
+// FeatureKey is the feature-cache key (store.Features) of the plain
+// (not augmented) features of a backbone (train.Split.BackboneKey) fed
+// images preprocessed by spec: the backbone key, then the first 8 bytes
+// of the SHA-256 of spec.String() in hex. The features depend on both.
+func FeatureKey(backbone string, spec preprocess.Spec) string {
+	sum := sha256.Sum256([]byte(spec.String()))
+	return backbone + "/pre:" + hex.EncodeToString(sum[:8])
 }
 
 // resolveSpec derives the preprocessing as `ocellus classify` does.

@@ -419,3 +419,33 @@ func TestOnEpoch(t *testing.T) {
 		}
 	}
 }
+
+// TestFeatureCacheKeyedBySpec: features cached with one preprocessing are
+// not reused with another (they would train on the wrong inputs); with
+// the same one they are.
+func TestFeatureCacheKeyedBySpec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a real model: skipped with -short")
+	}
+	st, count := importHymenoptera(t, 2)
+	all := count[store.Train] + count[store.Val]
+	tf, err := preprocess.ParseSpec("size=224x224x3,norm=tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		spec *preprocess.Spec
+		want int
+	}{{nil, all}, {&tf, all}, {&tf, 0}, {nil, 0}} {
+		res, err := Run(context.Background(), st, Config{ModelPath: modelPath(t), HeadEpochs: 1, Spec: tc.spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := res.Phases[0].Computed; c != tc.want {
+			t.Errorf("run %d (spec %v): computed %d features, want %d", i, tc.spec, c, tc.want)
+		}
+	}
+	if FeatureKey("k", tf) == FeatureKey("k", preprocess.DefaultSpec()) || FeatureKey("k", tf) == FeatureKey("j", tf) {
+		t.Error("FeatureKey ignores the spec or the backbone")
+	}
+}
