@@ -31,15 +31,17 @@ type classifyJSON struct {
 
 func runClassify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("classify", stderr)
-	model := fs.String("model", "", "model file (.onnx) (required)")
-	labels := fs.String("labels", "", "label file, one label per line; line i names class i")
+	model := fs.String("model", "", "model file (.onnx), or store:DB[#ID] for a stored model version (the active one without #ID) (required)")
+	labels := fs.String("labels", "", "label file, one label per line; line i names class i (default: M.onnx"+LabelsSuffix+" if it exists; a stored version's own classes)")
+	base := fs.String("base", "", "with --model store:…: the base model the version was trained from (default: found as 'ocellus models help' says)")
 	top := fs.Int("top", 5, "how many classes to print per image")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
 	threads := fs.Int("threads", 0, "threads per inference (0: all cores)")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ocellus classify --model M.onnx [--labels L.txt] [--top 5] [--json] [preprocessing flags] IMAGE...")
-		fmt.Fprintln(stderr, "Preprocessing defaults come from the model's input shape, then M.onnx"+preprocess.SidecarSuffix+" if it exists, then the flags.")
+		fmt.Fprintln(stderr, "usage: ocellus classify --model M.onnx|store:DB[#ID] [--labels L.txt] [--top 5] [--json] [preprocessing flags] IMAGE...")
+		fmt.Fprintln(stderr, "Preprocessing defaults come from the model's input shape, then M.onnx"+preprocess.SidecarSuffix+" if it exists, then the flags;")
+		fmt.Fprintln(stderr, "a stored version (store:DB#ID) starts from the preprocessing it was trained with.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -54,7 +56,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	if *top < 1 {
 		return usagef("--top must be at least 1")
 	}
-	m, err := nn.Load(*model, nil)
+	m, names, err := loadClassifyModel(*model, *base, pp)
 	if err != nil {
 		return err
 	}
@@ -63,7 +65,11 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer c.sess.Close()
-	var names []string
+	if *labels == "" && names == nil {
+		if _, err := os.Stat(*model + LabelsSuffix); err == nil {
+			*labels = *model + LabelsSuffix
+		}
+	}
 	if *labels != "" {
 		if names, err = readLabels(*labels); err != nil {
 			return err
@@ -266,6 +272,9 @@ func readLabels(path string) ([]string, error) {
 
 type preprocessFlags struct {
 	spec, resize, norm, order, layout *string
+	// base, when set, replaces the spec derived from the input shape and
+	// sidecar (a stored model version's own preprocessing).
+	base *preprocess.Spec
 }
 
 func addPreprocessFlags(fs *flag.FlagSet) *preprocessFlags {
@@ -281,14 +290,19 @@ func addPreprocessFlags(fs *flag.FlagSet) *preprocessFlags {
 // resolveSpec decides the preprocessing: derived from the input shape,
 // replaced by the model's sidecar file if there is one, then adjusted by flags.
 func resolveSpec(in nn.IOSpec, modelPath string, pp *preprocessFlags) (preprocess.Spec, error) {
-	spec, err := specFromInput(in)
-	if err != nil {
-		return spec, fmt.Errorf("%s: %w", modelPath, err)
-	}
-	if side, ok, err := preprocess.LoadSidecar(modelPath); err != nil {
-		return spec, err
-	} else if ok {
-		spec = side
+	var spec preprocess.Spec
+	if pp.base != nil {
+		spec = *pp.base
+	} else {
+		var err error
+		if spec, err = specFromInput(in); err != nil {
+			return spec, fmt.Errorf("%s: %w", modelPath, err)
+		}
+		if side, ok, err := preprocess.LoadSidecar(modelPath); err != nil {
+			return spec, err
+		} else if ok {
+			spec = side
+		}
 	}
 	var text []string
 	if *pp.spec != "" {

@@ -5,6 +5,7 @@
 //	ocellus inspect [--json] M.onnx
 //	ocellus run --model M.onnx --input NAME=FILE.npy ... --out DIR
 //	ocellus bench --model M.onnx [--iters 50]
+//	ocellus serve [--listen ADDR] [--data DIR] [--camera SOURCE] [--model FILE] [--config FILE]
 //	ocellus version
 package main
 
@@ -34,8 +35,10 @@ func commands() []command {
 		{"quantize", "post-training quantization of a float ONNX model to a QDQ ONNX model", runQuantize},
 		{"samples", "manage the labelled sample store", runSamples},
 		{"train", "fine-tune a classifier on the store's samples (head, then the last block)", runTrain},
-		{"models", "list, show and activate the store's model versions", runModels},
+		{"models", "list, show, activate and export the store's model versions", runModels},
+		{"eval", "score a model version (or a base model) on the store's samples of a split", runEval},
 		{"cameras", "list the V4L2 cameras with their formats, sizes and rates", runCameras},
+		{"serve", "run the daemon: classify camera frames, label, retrain; HTTP API and web UI", runServe},
 		{"version", "print the version", runVersion},
 	}
 }
