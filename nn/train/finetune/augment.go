@@ -15,14 +15,17 @@ import (
 const MaxVariants = 64
 
 // Augment configures flip/crop augmentation of the training split. The
-// zero value is off; val and test samples are never augmented.
+// zero value is off; val and test samples are never augmented. With it
+// on, training sees only the variants (with Flip alone the unflipped ones
+// are the plain images).
 //
 // Both phases train on cached features, so augmentation is done once per
 // sample, not once per epoch: each training sample gets Variants
 // augmented copies, fixed by (Seed, sample id, variant index), whose
 // features are computed and cached like the plain ones, under their own
 // feature-cache key (AugmentKey). Each epoch draws one variant per sample
-// (seeded by Config.Seed, the phase and the epoch). Feature extraction of
+// (seeded by Config.Seed, the phase and the epoch); the epoch's train
+// loss and accuracy are those of the drawn variants. Feature extraction of
 // the training split costs Variants times as much as without (once: a
 // second run with the same Augment reads the cache), and the training
 // split's features take Variants times the memory.
