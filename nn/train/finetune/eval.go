@@ -33,7 +33,9 @@ import (
 // the prediction is the class with the largest score (the first on ties).
 // threads goroutines (≤ 0: GOMAXPROCS) each run their own session.
 //
-// Samples whose label is not one of classes (unknown labels) can only be
+// A sample's label names the first of classes with that name (ImageNet's
+// labels name two classes "crane" and two "maillot"). Samples whose label
+// is not one of classes (unknown labels) can only be
 // predicted wrong: they count in Samples and against Accuracy, but Loss
 // (mean cross-entropy) and AUC (binary, or macro one-vs-rest; NaN when
 // undefined) are computed over the samples with a known label only — so
@@ -46,8 +48,12 @@ import (
 //     (predicted class; a model predicts only its own classes), so it is
 //     square exactly when no label is unknown;
 //   - Precision and Recall: one value per entry of Classes; both 0 for an
-//     unknown label (never predicted, never right), and precision of a
-//     model class 0 when nothing was predicted as it.
+//     unknown label (never predicted, never right); the precision of a
+//     model class counts unknown-label samples predicted as it as false
+//     positives, and is 0 when nothing was predicted as it.
+//
+// Reports draws square matrices only: render a report with unknown labels
+// some other way (`ocellus eval` prints it as text).
 //
 // It fails when the split has no samples, on a sample image that does not
 // decode (naming the sample), or when the model's shapes do not fit.
@@ -87,10 +93,9 @@ func Evaluate(ctx context.Context, st *store.Store, m *nn.Model, classes []strin
 	}
 	idx := map[string]int{}
 	for i, c := range classes {
-		if _, dup := idx[c]; dup {
-			return rep, fmt.Errorf("finetune: class %q appears twice in the model's classes", c)
+		if _, dup := idx[c]; !dup {
+			idx[c] = i // a name that appears twice (ImageNet's "crane") means its first class
 		}
-		idx[c] = i
 	}
 	// Unknown labels: in the store's label order, then any other.
 	var unknown []string

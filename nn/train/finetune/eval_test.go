@@ -3,6 +3,7 @@ package finetune
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -10,10 +11,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -386,5 +389,93 @@ func TestEvaluateTrained(t *testing.T) {
 	}
 	if len(rep.Classes) != 3 || rep.Confusion[0][2] != res.Test.Confusion[0][2] {
 		t.Errorf("confusion %v, the run's %v", rep.Confusion, res.Test.Confusion)
+	}
+}
+
+// TestEvaluateImageNet: the plain ImageNet MobileNetV2 (1000 classes) on
+// a store of shared images labelled with ImageNet class names (its
+// measured top-1 classes), one labelled wrong and one with a label the
+// model does not know.
+func TestEvaluateImageNet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real model: skipped with -short")
+	}
+	raw, err := os.ReadFile(fixture.Path(t, "models", "labels", "imagenet_labels_1000.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	if len(classes) != 1000 {
+		t.Fatalf("%d ImageNet labels", len(classes))
+	}
+	// Measured top-1 (expected_top1.tsv, bilinear_hp): margins ≥ 0.78.
+	items := []struct {
+		image string
+		label string
+		pred  int
+	}{
+		{"parrot.jpg", classes[88], 88},
+		{"hot_dog.jpg", classes[934], 934},
+		{"cat.jpg", classes[285], 285},
+		{"bird.bmp", classes[19], 19},
+		{"dragonfly.bmp", classes[19], 319}, // labelled wrong
+		{"sunflower.bmp", "ants", 985},      // unknown to the model
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var news []store.NewSample
+	for _, it := range items {
+		b, err := os.ReadFile(fixture.Path(t, "images", it.image))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddLabel(it.label); err != nil && !errors.Is(err, store.ErrLabelExists) {
+			t.Fatal(err)
+		}
+		news = append(news, store.NewSample{Image: b, Label: it.label, Split: store.Test, Source: it.image})
+	}
+	if res, err := st.AddSamples(news); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	m, err := nn.Load(modelPath(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Evaluate(context.Background(), st, m, classes, preprocess.DefaultSpec(), store.Test, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("accuracy %.4f AUC %.4f loss %.4f", rep.Accuracy, rep.AUC, rep.Loss)
+	if rep.Samples != 6 || math.Abs(rep.Accuracy-4.0/6) > 1e-12 {
+		t.Errorf("%d samples, accuracy %.4f; want 6 and 4/6", rep.Samples, rep.Accuracy)
+	}
+	if len(rep.Classes) != 1001 || rep.Classes[1000] != "ants" || len(rep.Confusion) != 1001 || len(rep.Confusion[0]) != 1000 {
+		t.Fatalf("report shape: %d classes (last %q), confusion %d×%d; want 1001, ants, 1001×1000",
+			len(rep.Classes), rep.Classes[len(rep.Classes)-1], len(rep.Confusion), len(rep.Confusion[0]))
+	}
+	for _, it := range items {
+		row := 1000
+		if it.label != "ants" {
+			row = slices.Index(classes, it.label)
+		}
+		if rep.Confusion[row][it.pred] == 0 {
+			t.Errorf("%s (%s): no count at predicted %d (%s)", it.image, it.label, it.pred, classes[it.pred])
+		}
+	}
+	if math.IsNaN(rep.Loss) || math.IsInf(rep.Loss, 0) || rep.Loss <= 0 || math.IsNaN(rep.AUC) {
+		t.Errorf("loss %v AUC %v, want finite (over the 5 known samples)", rep.Loss, rep.AUC)
+	}
+	if rep.Recall[19] != 0.5 || rep.Precision[319] != 0 || rep.Precision[985] != 0 || rep.Recall[1000] != 0 {
+		t.Errorf("recall chickadee %.2f (want 0.5), precision dragonfly %.2f daisy %.2f (want 0: wrong labels), recall ants %.2f",
+			rep.Recall[19], rep.Precision[319], rep.Precision[985], rep.Recall[1000])
 	}
 }
