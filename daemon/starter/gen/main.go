@@ -47,15 +47,22 @@ func run(out string, seed uint64, epochs, shots, eval int) error {
 		if err != nil {
 			return err
 		}
-		imgs, labels, err := build.Frames(2, build.HeldOutSeqs(eval))
-		if err != nil {
-			return err
+		for _, sz := range [][2]int{{320, 240}, {640, 480}, {160, 120}, {256, 256}} {
+			n := eval
+			if sz != [2]int{320, 240} {
+				n = max(eval/4, 1) // other sizes: fewer frames
+			}
+			imgs, labels, err := build.Frames(2, sz[0], sz[1], build.HeldOutSeqs(n))
+			if err != nil {
+				return err
+			}
+			acc, conf, err := build.Evaluate(m, imgs, labels)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "held-out accuracy %.4f on %d frames of %dx%d (demo seed 2); confusion [true][pred] %v\n",
+				acc, len(imgs), sz[0], sz[1], conf)
 		}
-		acc, conf, err := build.Evaluate(m, imgs, labels)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "held-out accuracy %.4f on %d frames (demo seed 2); confusion [true][pred] %v\n", acc, len(imgs), conf)
 	}
 	return os.WriteFile(out, res.ONNX, 0o644)
 }

@@ -14,7 +14,8 @@
 // No BatchNorm (nn/train only runs it frozen). Weights start He-uniform
 // (convolutions) and Glorot-uniform (fc), biases zero, from a PCG stream
 // seeded by Config.Seed; training is Adam on softmax cross-entropy with a
-// cosine learning-rate decay, mini-batches in train.Shuffle order.
+// cosine learning-rate decay, mini-batches in train.Shuffle order, on demo
+// frames of several sizes (TrainSizes).
 package build
 
 import (
@@ -211,16 +212,22 @@ func (c *Config) defaults() {
 	}
 }
 
-// Frames renders frames seqs of the demo stream of scene seed at the
-// demo's default size (320×240) and returns them resized to Side×Side
+// TrainSizes are the demo frame sizes of the training set: shot s is
+// rendered at TrainSizes[s mod len(TrainSizes)], so half the frames have
+// the demo's default size (320×240, what `ocellus serve` shows) and the
+// others teach the model how the scenes look at other resolutions.
+var TrainSizes = [...][2]int{{320, 240}, {640, 480}, {320, 240}, {160, 120}}
+
+// Frames renders frames seqs of the demo stream of scene seed at w×h (0×0:
+// the demo's default, 320×240) and returns them resized to Side×Side
 // (Spec's resize) with their classes (camera.DemoClass values).
-func Frames(seed int64, seqs []uint64) ([]*preprocess.RGB8, []int, error) {
-	d, err := camera.NewDemo(camera.Options{Seed: seed})
+func Frames(seed int64, w, h int, seqs []uint64) ([]*preprocess.RGB8, []int, error) {
+	d, err := camera.NewDemo(camera.Options{Width: w, Height: h, Seed: seed})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer d.Close()
-	w, h := d.Size()
+	w, h = d.Size()
 	frame := preprocess.NewRGB8(w, h)
 	imgs := make([]*preprocess.RGB8, len(seqs))
 	labels := make([]int, len(seqs))
@@ -301,9 +308,19 @@ func Train(cfg Config) (Result, error) {
 		return Result{}, err
 	}
 
-	imgs, labels, err := Frames(int64(cfg.Seed), TrainSeqs(cfg.Seed, cfg.Shots, cfg.PerShot))
-	if err != nil {
-		return Result{}, err
+	var imgs []*preprocess.RGB8
+	var labels []int
+	bySize := make([][]uint64, len(TrainSizes))
+	for _, q := range TrainSeqs(cfg.Seed, cfg.Shots, cfg.PerShot) {
+		i := int(q/camera.DemoShotFrames) % len(TrainSizes)
+		bySize[i] = append(bySize[i], q)
+	}
+	for i, sz := range TrainSizes {
+		im, lb, err := Frames(int64(cfg.Seed), sz[0], sz[1], bySize[i])
+		if err != nil {
+			return Result{}, err
+		}
+		imgs, labels = append(imgs, im...), append(labels, lb...)
 	}
 	fmt.Fprintf(cfg.Progress, "rendered %d frames in %v\n", len(imgs), time.Since(t0).Round(time.Millisecond))
 
