@@ -570,7 +570,7 @@ func TestServeSoak(t *testing.T) {
 
 	type sample struct {
 		rss, goroutines, frames, classified, dropped float64
-		at                                          time.Time
+		at                                           time.Time
 	}
 	take := func() sample {
 		m := p.metrics()
