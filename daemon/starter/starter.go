@@ -20,7 +20,7 @@
 //	        GlobalAveragePool, Flatten                        128
 //	fc      Gemm 128→5                                        logits
 //
-// About 13k parameters (~55 KB) and 1 M multiply-adds a frame. No
+// About 13k parameters (55 KB) and 0.9 M multiply-adds a frame. No
 // BatchNorm: nn/train trains BatchNorm only frozen. finetune replaces fc
 // with a new head (train.ReplaceHead finds the Gemm); UnfreezeLast = 3 is
 // "the last block (b3's two convolutions) and the head" for its phase 2.

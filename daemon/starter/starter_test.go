@@ -288,3 +288,39 @@ func TestRegenerate(t *testing.T) {
 		t.Fatalf("regenerated model (%d bytes, train accuracy %.4f) differs from the embedded one (%d bytes)", len(res.ONNX), res.TrainAcc, len(Model()))
 	}
 }
+
+// BenchmarkInference is one frame through the starter model, preprocessing
+// (a 320×240 demo frame) included, on one thread.
+func BenchmarkInference(b *testing.B) {
+	im, err := onnx.Import(Model(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := nn.FromONNX(im, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess := m.NewSessionWith(nn.SessionOptions{Threads: 1})
+	defer sess.Close()
+	pre, err := preprocess.NewPreprocessor(Spec())
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := camera.NewDemo(camera.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, h := d.Size()
+	img := preprocess.NewRGB8(w, h)
+	d.Render(img.Pix, 100)
+	x := tensor.New(tensor.Float32, 1, 3, 64, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		pre.Run(img, x.F32)
+		if _, err := sess.Run(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}

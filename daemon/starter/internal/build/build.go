@@ -4,18 +4,18 @@
 //
 // The network (input 1×3×64×64 NCHW, tf normalisation to [−1, 1]):
 //
-//	conv0   Conv 3→16, 3×3, stride 2, pad 1, Relu          32×32×16
-//	b1      depthwise 3×3 stride 2 (16), Relu; 1×1 16→32, Relu   16×16×32
-//	b2      depthwise 3×3 stride 2 (32), Relu; 1×1 32→64, Relu    8×8×64
-//	b3      depthwise 3×3 stride 2 (64), Relu; 1×1 64→128, Relu   4×4×128
-//	pool    GlobalAveragePool, Flatten                     128
-//	fc      Gemm 128→5                                     logits
+//	conv0   Conv 3→16, 3×3 stride 2, pad 1, Relu                  32×32×16
+//	b1      depthwise 3×3 stride 2, Relu; 1×1 16→32, Relu         16×16×32
+//	b2      depthwise 3×3 stride 2, Relu; 1×1 32→64, Relu          8×8×64
+//	b3      depthwise 3×3 stride 2, Relu; 1×1 64→128, Relu         4×4×128
+//	pool    GlobalAveragePool, Flatten                            128
+//	fc      Gemm 128→5                                            logits
 //
 // No BatchNorm (nn/train only runs it frozen). Weights start He-uniform
 // (convolutions) and Glorot-uniform (fc), biases zero, from a PCG stream
 // seeded by Config.Seed; training is Adam on softmax cross-entropy with a
 // cosine learning-rate decay, mini-batches in train.Shuffle order, on demo
-// frames of several sizes (TrainSizes).
+// frames of several sizes (trainSizes).
 package build
 
 import (
@@ -212,11 +212,11 @@ func (c *Config) defaults() {
 	}
 }
 
-// TrainSizes are the demo frame sizes of the training set: shot s is
-// rendered at TrainSizes[s mod len(TrainSizes)], so half the frames have
-// the demo's default size (320×240, what `ocellus serve` shows) and the
-// others teach the model how the scenes look at other resolutions.
-var TrainSizes = [...][2]int{{320, 240}, {640, 480}, {320, 240}, {160, 120}}
+// trainSizes are the demo frame sizes of the training set: shot s is
+// rendered at trainSizes()[s mod 4], so half the frames have the demo's
+// default size (320×240, what `ocellus serve` shows) and the others teach
+// the model how the scenes look at other resolutions.
+func trainSizes() [][2]int { return [][2]int{{320, 240}, {640, 480}, {320, 240}, {160, 120}} }
 
 // Frames renders frames seqs of the demo stream of scene seed at w×h (0×0:
 // the demo's default, 320×240) and returns them resized to Side×Side
@@ -310,12 +310,13 @@ func Train(cfg Config) (Result, error) {
 
 	var imgs []*preprocess.RGB8
 	var labels []int
-	bySize := make([][]uint64, len(TrainSizes))
+	sizes := trainSizes()
+	bySize := make([][]uint64, len(sizes))
 	for _, q := range TrainSeqs(cfg.Seed, cfg.Shots, cfg.PerShot) {
-		i := int(q/camera.DemoShotFrames) % len(TrainSizes)
+		i := int(q/camera.DemoShotFrames) % len(sizes)
 		bySize[i] = append(bySize[i], q)
 	}
-	for i, sz := range TrainSizes {
+	for i, sz := range sizes {
 		im, lb, err := Frames(int64(cfg.Seed), sz[0], sz[1], bySize[i])
 		if err != nil {
 			return Result{}, err
