@@ -13,8 +13,12 @@ import (
 	"github.com/ocellus/ocellus/camera"
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/daemon/api"
+	"github.com/ocellus/ocellus/daemon/starter"
 	"github.com/ocellus/ocellus/store"
 )
+
+func starterRaw(t *testing.T) []byte { return starter.Model() }
+func starterSpec() preprocess.Spec   { return starter.Spec() }
 
 // testConfig is a daemon on the demo source with the starter model and small training.
 func testConfig(t *testing.T) Config {
@@ -430,5 +434,53 @@ func TestCaptureSample(t *testing.T) {
 	}
 	if err := d.DeleteSample(ctx, smp.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTwoCamerasFixedModelAndPlugin runs a second camera with its own model file and a WASM
+// preprocessing plugin (it inverts the frame): both classify; the fixed one keeps its model when
+// the trainable one changes.
+func TestTwoCamerasFixedModelAndPlugin(t *testing.T) {
+	cfg := testConfig(t)
+	model := filepath.Join(t.TempDir(), "fixed.onnx")
+	if err := os.WriteFile(model, starterRaw(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := preprocess.WriteSidecar(model, starterSpec()); err != nil {
+		t.Fatal(err)
+	}
+	wasm := filepath.Join("..", "camera", "plugin", "testdata", "wat", "invert.wasm")
+	cfg.Cameras = append(cfg.Cameras, CameraConfig{Name: "cam1", Source: "demo:5", FPS: 30, Model: model,
+		Plugin: &PluginConfig{Path: wasm, OnFailure: "drop"}})
+	d := start(t, cfg)
+	waitFor(t, "predictions on both cameras", time.Minute, func() bool {
+		_, e0 := d.Latest("cam0")
+		_, e1 := d.Latest("cam1")
+		return e0 == nil && e1 == nil
+	})
+	p1, _ := d.Latest("cam1")
+	if p1.ModelID != 0 || p1.ModelName != "fixed.onnx" || len(p1.TopK) != 5 {
+		t.Fatalf("cam1 prediction %+v", p1)
+	}
+	st := d.Status()
+	if len(st.Cameras) != 2 || st.Cameras[1].FixedModel != model || st.Cameras[1].Source != "demo:5" {
+		t.Fatalf("status %+v", st.Cameras)
+	}
+	addDemoSamples(t, d, 6)
+	run, err := d.StartTraining(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := waitTrained(t, d, run)
+	if !out.Compared.Promoted {
+		t.Fatalf("not promoted: %+v", out.Compared)
+	}
+	c1 := d.Status().Cameras[1].Classified
+	waitFor(t, "more cam1 frames", time.Minute, func() bool { return d.Status().Cameras[1].Classified > c1+5 })
+	if p, _ := d.Latest("cam1"); p.ModelName != "fixed.onnx" {
+		t.Fatalf("cam1 changed model: %+v", p)
+	}
+	if p, _ := d.Latest("cam0"); p.ModelID != out.Model {
+		t.Fatalf("cam0 runs model %d, want %d", p.ModelID, out.Model)
 	}
 }
