@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/ocellus/ocellus/daemon/api"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/tensor"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Camera states (api.CameraStatus.State).
@@ -48,6 +48,10 @@ type cam struct {
 	frames, dropped, classified atomic.Uint64
 	state                       atomic.Value // string
 	lastErr                     atomic.Value // string
+
+	// The camera's series of the daemon's metrics.
+	mFrames, mDropped, mClassified, mErrors, mPlugin prometheus.Counter
+	mLatency                                         prometheus.Observer
 
 	// The capture slot: the newest frame, not yet taken by the classifier.
 	mu     sync.Mutex
@@ -113,7 +117,7 @@ func (c *cam) capture(ctx context.Context) {
 				c.setState(stateStopped)
 				return
 			}
-			c.d.met.camErrors.WithLabelValues(c.cfg.Name).Inc()
+			c.mErrors.Inc()
 			c.lastErr.Store(err.Error())
 			if c.stateString() != stateRetrying {
 				c.log.Warn("camera error, retrying", "camera", c.cfg.Name, "err", err)
@@ -125,11 +129,11 @@ func (c *cam) capture(ctx context.Context) {
 			c.setState(stateRunning)
 		}
 		c.frames.Add(1)
-		c.d.met.frames.WithLabelValues(c.cfg.Name).Inc()
+		c.mFrames.Inc()
 		c.mu.Lock()
 		if c.full {
 			c.dropped.Add(1)
-			c.d.met.dropped.WithLabelValues(c.cfg.Name).Inc()
+			c.mDropped.Inc()
 		}
 		c.slot = append(c.slot[:0], f.Data...)
 		f.Data = nil
@@ -183,7 +187,7 @@ func (c *cam) classifyLoop(ctx context.Context) {
 			continue
 		}
 		if err := c.classify(ctx, f); err != nil && ctx.Err() == nil {
-			c.d.met.camErrors.WithLabelValues(c.cfg.Name).Inc()
+			c.mErrors.Inc()
 			c.lastErr.Store(err.Error())
 			c.log.Debug("frame not classified", "camera", c.cfg.Name, "seq", f.Seq, "err", err)
 		}
@@ -246,7 +250,7 @@ func (c *cam) classify(ctx context.Context, f camera.Frame) error {
 	if c.pipe != nil {
 		out, err := c.pipe.Run(ctx, img, c.x.F32)
 		if err != nil {
-			c.d.met.pluginFailures.WithLabelValues(c.cfg.Name).Inc()
+			c.mPlugin.Inc()
 		}
 		if out == plugin.Dropped {
 			return fmt.Errorf("plugin dropped the frame: %w", err)
@@ -264,13 +268,9 @@ func (c *cam) classify(ctx context.Context, f camera.Frame) error {
 	} else {
 		softmax(scores, c.probs)
 	}
-	for i := range c.idx {
-		c.idx[i] = i
-	}
 	probs := c.probs
-	sort.SliceStable(c.idx, func(a, b int) bool { return probs[c.idx[a]] > probs[c.idx[b]] })
+	k := topK(c.idx, probs, c.d.cfg.TopK)
 	lat := time.Since(t0)
-	k := min(c.d.cfg.TopK, len(c.idx))
 	top := make([]api.Class, k)
 	for i, j := range c.idx[:k] {
 		top[i] = api.Class{Label: lm.classes[j], Prob: float64(probs[j])}
@@ -280,8 +280,8 @@ func (c *cam) classify(ctx context.Context, f camera.Frame) error {
 		LatencyMS: float64(lat.Microseconds()) / 1000, ModelID: lm.id, ModelName: lm.name,
 	}
 	c.classified.Add(1)
-	c.d.met.classified.WithLabelValues(c.cfg.Name).Inc()
-	c.d.met.latency.WithLabelValues(c.cfg.Name).Observe(lat.Seconds())
+	c.mClassified.Inc()
+	c.mLatency.Observe(lat.Seconds())
 	c.updateFPS()
 
 	// Publish: the classified frame becomes the shown one (the buffers swap, nothing is copied).
@@ -292,6 +292,26 @@ func (c *cam) classify(ctx context.Context, f camera.Frame) error {
 	c.d.events.publish("prediction", *p)
 	c.maybeInbox(p)
 	return nil
+}
+
+// topK puts the indices of the k largest probabilities (k at most len(probs)), largest first
+// (the lower index first on ties), in idx[:k] and returns k. It allocates nothing.
+func topK(idx []int, probs []float32, k int) int {
+	k = min(k, len(probs))
+	n := 0
+	for i, p := range probs {
+		if n == k && p <= probs[idx[k-1]] {
+			continue
+		}
+		j := min(n, k-1)
+		for j > 0 && probs[idx[j-1]] < p {
+			idx[j] = idx[j-1]
+			j--
+		}
+		idx[j] = i
+		n = min(n+1, k)
+	}
+	return k
 }
 
 func (c *cam) updateFPS() {

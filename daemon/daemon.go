@@ -90,7 +90,8 @@ var _ api.Engine = (*Daemon)(nil)
 
 // New prepares a daemon: it validates cfg, opens the store in the data directory (runs a crashed
 // process left running are marked failed there), installs the base model, loads the trainable
-// model and opens the cameras. Nothing runs until Run.
+// model and opens the cameras. Nothing runs until Run; a daemon that is never run must be
+// closed with Close.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (d *Daemon, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -223,6 +224,9 @@ func (d *Daemon) setTrainable(lm *loadedModel) {
 // openCamera opens a camera's source, its fixed model and its plugin.
 func (d *Daemon) openCamera(ctx context.Context, cc CameraConfig) (*cam, error) {
 	c := &cam{d: d, cfg: cc, signal: make(chan struct{}, 1), log: d.log}
+	c.mFrames, c.mDropped = d.met.frames.WithLabelValues(cc.Name), d.met.dropped.WithLabelValues(cc.Name)
+	c.mClassified, c.mErrors = d.met.classified.WithLabelValues(cc.Name), d.met.camErrors.WithLabelValues(cc.Name)
+	c.mPlugin, c.mLatency = d.met.pluginFailures.WithLabelValues(cc.Name), d.met.latency.WithLabelValues(cc.Name)
 	c.setState(stateStarting)
 	c.source = cc.Source
 	if c.source == "" {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -482,5 +483,16 @@ func TestTwoCamerasFixedModelAndPlugin(t *testing.T) {
 	}
 	if p, _ := d.Latest("cam0"); p.ModelID != out.Model {
 		t.Fatalf("cam0 runs model %d, want %d", p.ModelID, out.Model)
+	}
+}
+
+func TestTopK(t *testing.T) {
+	probs := []float32{0.1, 0.3, 0.05, 0.3, 0.25}
+	idx := make([]int, len(probs))
+	for k, want := range map[int][]int{1: {1}, 3: {1, 3, 4}, 5: {1, 3, 4, 0, 2}, 9: {1, 3, 4, 0, 2}} {
+		n := topK(idx, probs, k)
+		if got := idx[:n]; !slices.Equal(got, want) {
+			t.Errorf("topK %d = %v, want %v", k, got, want)
+		}
 	}
 }
