@@ -45,6 +45,20 @@
 //	val confusion [[65 5] [7 76]]: precision ants 0.90 bees 0.94,
 //	  recall ants 0.93 bees 0.92
 //
+// With --augment flip,crop=0.1 (4 variants of each training image; the
+// val features cached by a plain run), same machine, 1 min 46 s against
+// 1 min 27 s for a plain run on a fresh store:
+//
+//	phase 1: 976 training variants in 14.3 s (~15 ms each; the plain run
+//	  computed 397 images in 7.8 s); early stop after 44 epochs, 10 ms
+//	  per epoch; best epoch 24: val loss 0.1631, accuracy 0.9281, AUC
+//	  0.9850 (plain: 0.1552, 0.9216, 0.9854)
+//	phase 2: 976 variants at the cut in 13.5 s (plain: 397 in 6.9 s);
+//	  21 epochs of 3.6 s; best epoch 1: val loss 0.1610, accuracy
+//	  0.9281, AUC 0.9855
+//	a second run reads every variant from the cache (features 51 ms and
+//	  0.5 s) and trains the same model.
+//
 // The PNG reports draw numbers only (a 3×5 digit font); the SVG ones
 // carry the titles, class names and legends.
 package finetune
