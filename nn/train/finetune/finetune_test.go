@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -447,5 +448,121 @@ func TestFeatureCacheKeyedBySpec(t *testing.T) {
 	}
 	if FeatureKey("k", tf) == FeatureKey("k", preprocess.DefaultSpec()) || FeatureKey("k", tf) == FeatureKey("j", tf) {
 		t.Error("FeatureKey ignores the spec or the backbone")
+	}
+}
+
+// TestDiskFull: a store that cannot grow (Options.MaxSize at its file
+// size), filled to the brim and then given back a little room (filler
+// feature sets dropped), makes Run fail with an error wrapping
+// store.ErrDiskFull wherever the commit that did not fit came; every
+// sample stays, the store verifies, no model version is added and the
+// run, if it started, is not left looking successful. With room enough
+// the run finishes.
+func TestDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a real model: skipped with -short")
+	}
+	st, _ := importHymenoptera(t, 3)
+	path := st.Path()
+	samples, err := st.Samples(store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []store.SampleID
+	var vecs [][]float32
+	for _, smp := range samples {
+		ids = append(ids, smp.ID)
+		vecs = append(vecs, make([]float32, (1<<20)/4/len(samples)))
+	}
+	st.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := &store.Options{NoSync: true, MaxSize: int(fi.Size())}
+	s, err := store.Open(path, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillers := 0
+	for ; ; fillers++ {
+		if _, err := s.PutFeatures(fmt.Sprintf("filler-%03d", fillers), ids, vecs); err != nil {
+			if !errors.Is(err, store.ErrDiskFull) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	s.Close()
+	full, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []string
+	failed := 0
+	for room := 0; ; room = max(1, 4*room) {
+		if room > fillers {
+			t.Fatalf("Run fails with all %d filler sets (1 MiB each) dropped: %v", fillers, stages)
+		}
+		db := filepath.Join(t.TempDir(), "s.db")
+		if err := os.WriteFile(db, full, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.Open(db, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < room; i++ {
+			if err := s.DropFeatures(fmt.Sprintf("filler-%03d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var progress bytes.Buffer
+		res, runErr := Run(context.Background(), s, Config{ModelPath: modelPath(t), HeadEpochs: 2, Epochs: 1, Batch: 4, Phase2: true, Progress: &progress})
+		s.Close()
+		if runErr != nil && !errors.Is(runErr, store.ErrDiskFull) {
+			t.Fatalf("room %d MiB: %v, want store.ErrDiskFull", room, runErr)
+		}
+		// Reopened without a cap: nothing lost, nothing half-made.
+		s, err = store.Open(db, &store.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Verify(); err != nil {
+			t.Fatalf("room %d: %v", room, err)
+		}
+		for _, smp := range samples {
+			if _, err := s.Image(smp.ID); err != nil {
+				t.Fatalf("room %d: sample %d lost: %v", room, smp.ID, err)
+			}
+		}
+		if n, _ := s.Count(); n != len(samples) {
+			t.Fatalf("room %d: %d samples, want %d", room, n, len(samples))
+		}
+		ms, _ := s.Models()
+		if runErr == nil {
+			if len(ms) != 1 || ms[0].ID != res.Model {
+				t.Fatalf("room %d: models %v, want the run's %d", room, ms, res.Model)
+			}
+			s.Close()
+			t.Logf("%d filler sets filled the store; failed with room for %s; room %d succeeded", fillers, strings.Join(stages, "; "), room)
+			break
+		}
+		failed++
+		lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+		stages = append(stages, fmt.Sprintf("%d (run %d, after %q: %v)", room, res.Run, lines[len(lines)-1], runErr))
+		if len(ms) != 0 {
+			t.Fatalf("room %d: %d model versions after a failed run", room, len(ms))
+		}
+		if res.Run != 0 {
+			r, err := s.Run(res.Run)
+			if err != nil || r.Status == store.RunSucceeded {
+				t.Fatalf("room %d: failed run %+v (%v)", room, r, err)
+			}
+		}
+		s.Close()
+	}
+	if failed == 0 {
+		t.Fatal("Run never failed: the test tests nothing")
 	}
 }
