@@ -32,6 +32,8 @@ type dwconvS8Impl struct {
 // kernels, most specialised first; dispatch takes the first available entry
 // whose kernel size matches.
 var dwconvS8Impls = []dwconvS8Impl{
+	{Name: "dwconvS8_kxk_avx2", Available: requantS8HaveAVX2, Fn: dwconvS8_kxk_avx2},
+	{Name: "dwconvS8_kxk_neon", Available: requantS8HaveNEON, Fn: dwconvS8_kxk_neon},
 	{Name: "dwconvS8_3x3_cols_go", Available: always, KH: 3, KW: 3, Fn: dwconvS8_3x3_cols_go},
 	{Name: "dwconvS8_3x3_go", Available: always, KH: 3, KW: 3, Fn: dwconvS8_3x3_go},
 	{Name: "dwconvS8_5x5_go", Available: always, KH: 5, KW: 5, Fn: dwconvS8_5x5_go},

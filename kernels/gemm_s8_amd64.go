@@ -23,3 +23,24 @@ func gemmS8HaveVNNI() bool {
 //
 //go:noescape
 func dotS8_4x2_vnni(p *gemmS8Args)
+
+// requantS8HaveAVX2 reports AVX2 for the vector requantization.
+func requantS8HaveAVX2() bool { return cpu.X86.HasAVX2 }
+
+// requantS8Float_avx2 is the float (ONNX Runtime) requantization of
+// rqRowsArgs rows (requant_s8_amd64.s).
+//
+//go:noescape
+func requantS8Float_avx2(p *rqRowsArgs)
+
+// requantS8Fixed_avx2 is the fixed-point (TFLite, no left shift)
+// requantization of rqRowsArgs rows (requant_s8_amd64.s).
+//
+//go:noescape
+func requantS8Fixed_avx2(p *rqRowsArgs)
+
+// dwconvS8Acc_avx2 sums the taps of a depthwise run (dwS8Args) into int32
+// (dwconv_s8_amd64.s).
+//
+//go:noescape
+func dwconvS8Acc_avx2(p *dwS8Args)

@@ -168,34 +168,7 @@ func gemmS8DotRun(fn gemmS8DotKernel, s16 bool, mr, kc, p0, p1 int, a []int8, ld
 		}
 		j0 := q * gemmS8DotNR
 		nj := min(nq*gemmS8DotNR, ep.n-j0)
-		for i := 0; i < mr; i++ {
-			gemmS8DotEpi(ep.rq, acc[i*gemmS8DotLd:i*gemmS8DotLd+nj], ep.bias[j0:j0+nj], ep.c0+j0, y[i*ldy+j0:])
-		}
-	}
-}
-
-// gemmS8DotEpi is requantPlan.apply with the bias added in the same loop
-// (the same arithmetic per element).
-func gemmS8DotEpi(rq *requantPlan, acc, bias []int32, c0 int, y []int8) {
-	n := len(acc)
-	y = y[:n]
-	bias = bias[:n]
-	lo, hi, zp := rq.min, rq.max, rq.zp
-	switch {
-	case rq.mode == RequantFloat:
-		sc := rq.scale[c0:][:n]
-		flo, fhi := rq.lo, rq.hi
-		for i, a := range acc {
-			y[i] = rqFloat(a+bias[i], sc[i], flo, fhi, zp)
-		}
-	case !rq.anyLeft:
-		fx := rq.fx[c0:][:n]
-		for i, a := range acc {
-			f := &fx[i]
-			y[i] = rqFixedR(a+bias[i], f.mult, f.rnd, f.neg, f.sh, lo, hi, zp)
-		}
-	default:
-		rq.apply(acc, bias, c0, y)
+		ep.rq.rows(acc[:], gemmS8DotLd, ep.bias[j0:j0+nj], ep.c0+j0, nj, mr, y[j0:], ldy)
 	}
 }
 

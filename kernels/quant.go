@@ -124,6 +124,9 @@ type requantPlan struct {
 	zp       int32
 	min, max int32
 	lo, hi   float32 // float: clamp bounds before rounding, Min−zp and Max−zp
+
+	vec *requantS8Impl // vector impl of rows (nil: Go only)
+	fv  *fixedVec      // fixed point without left shifts, for vec
 }
 
 // fixedCh is one channel's MultiplyByQuantizedMultiplier, precomputed for
@@ -186,7 +189,16 @@ func newRequantPlan(what string, r *Requant, n int) *requantPlan {
 			p.scale[c] = r.Scale[min(c, len(r.Scale)-1)]
 		}
 	}
+	p.setVec(requantS8Best())
 	return p
+}
+
+// setVec makes im (nil: none) the vector impl of p.rows.
+func (p *requantPlan) setVec(im *requantS8Impl) {
+	p.vec = im
+	if im != nil && p.mode == RequantFixedPoint && !p.anyLeft && p.fv == nil {
+		p.fv = newFixedVec(p.fx)
+	}
 }
 
 // apply requantizes acc[i] + bias[i] (bias nil: 0) of consecutive output

@@ -13,3 +13,11 @@ func dotS8_4x2_avx2(*gemmS8Args) { panic("kernels: dotS8_4x2_avx2 is not compile
 func gemmS8HaveVNNI() bool { return false }
 
 func dotS8_4x2_vnni(*gemmS8Args) { panic("kernels: dotS8_4x2_vnni is not compiled in") }
+
+func requantS8HaveAVX2() bool { return false }
+
+func requantS8Float_avx2(*rqRowsArgs) { panic("kernels: requantS8Float_avx2 is not compiled in") }
+
+func requantS8Fixed_avx2(*rqRowsArgs) { panic("kernels: requantS8Fixed_avx2 is not compiled in") }
+
+func dwconvS8Acc_avx2(*dwS8Args) { panic("kernels: dwconvS8Acc_avx2 is not compiled in") }

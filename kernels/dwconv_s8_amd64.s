@@ -1,0 +1,112 @@
+//go:build !purego
+
+#include "go_asm.h"
+#include "textflag.h"
+
+// Int8 depthwise tap sums for amd64 AVX2 (see dwS8Args in
+// dwconv_s8_vec.go): inputs sign-extended to int32 (VPMOVSXBD), times the
+// int32 weights (VPMULLD), summed (VPADDD). Exact: |x·w| <= 128·255.
+
+// func dwconvS8Acc_avx2(p *dwS8Args)
+//
+// Registers: R13 = p; SI = pixel's window; DI = pixel's sums; R10 = c;
+// R11 = c−8; R9 = c·4 (weight bytes per tap); R12 = pixels left; AX =
+// channel; R8 = kernel row in x; R14 = tap in x; DX = tap's weights;
+// CX = rows left; BX = columns left (and a temporary).
+TEXT ·dwconvS8Acc_avx2(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), R13
+	MOVQ dwS8Args_x(R13), SI
+	MOVQ dwS8Args_acc(R13), DI
+	MOVQ dwS8Args_c(R13), R10
+	LEAQ -8(R10), R11
+	LEAQ (R10*4), R9
+	MOVQ dwS8Args_n(R13), R12
+
+pix:
+	XORQ AX, AX
+
+blk32:
+	LEAQ 32(AX), BX
+	CMPQ BX, R10
+	JGT  blk8
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	LEAQ (SI)(AX*1), R8
+	MOVQ dwS8Args_w(R13), DX
+	LEAQ (DX)(AX*4), DX
+	MOVQ dwS8Args_kh(R13), CX
+
+ky32:
+	MOVQ R8, R14
+	MOVQ dwS8Args_kw(R13), BX
+
+kx32:
+	VPMOVSXBD (R14), Y4
+	VPMOVSXBD 8(R14), Y5
+	VPMOVSXBD 16(R14), Y6
+	VPMOVSXBD 24(R14), Y7
+	VPMULLD   (DX), Y4, Y4
+	VPMULLD   32(DX), Y5, Y5
+	VPMULLD   64(DX), Y6, Y6
+	VPMULLD   96(DX), Y7, Y7
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	ADDQ      dwS8Args_tapX(R13), R14
+	ADDQ      R9, DX
+	DECQ      BX
+	JNZ       kx32
+	ADDQ      dwS8Args_tapY(R13), R8
+	DECQ      CX
+	JNZ       ky32
+	VMOVDQU   Y0, (DI)(AX*4)
+	VMOVDQU   Y1, 32(DI)(AX*4)
+	VMOVDQU   Y2, 64(DI)(AX*4)
+	VMOVDQU   Y3, 96(DI)(AX*4)
+	ADDQ      $32, AX
+	JMP       blk32
+
+blk8:
+	CMPQ AX, R11
+	JLE  do8
+	CMPQ AX, R10
+	JGE  pixdone
+	MOVQ R11, AX
+
+do8:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	LEAQ  (SI)(AX*1), R8
+	MOVQ  dwS8Args_w(R13), DX
+	LEAQ  (DX)(AX*4), DX
+	MOVQ  dwS8Args_kh(R13), CX
+
+ky8:
+	MOVQ R8, R14
+	MOVQ dwS8Args_kw(R13), BX
+
+kx8:
+	VPMOVSXBD (R14), Y4
+	VPMULLD   (DX), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      dwS8Args_tapX(R13), R14
+	ADDQ      R9, DX
+	DECQ      BX
+	JNZ       kx8
+	ADDQ      dwS8Args_tapY(R13), R8
+	DECQ      CX
+	JNZ       ky8
+	VMOVDQU   Y0, (DI)(AX*4)
+	ADDQ      $8, AX
+	JMP       blk8
+
+pixdone:
+	ADDQ dwS8Args_pixStep(R13), SI
+	ADDQ R9, DI
+	DECQ R12
+	JNZ  pix
+	VZEROUPPER
+	RET
