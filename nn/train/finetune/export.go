@@ -65,6 +65,9 @@ func ExportONNX(blob []byte, basePath string) ([]byte, error) {
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != h.BaseSHA256 {
 		return nil, fmt.Errorf("finetune: export: %s is not the model %s the blob was trained from (SHA-256 differs)", basePath, h.BaseModel)
 	}
+	if h.Int8 != nil {
+		return nil, ErrInt8Export
+	}
 	// The tail as training saw it (as LoadModel rebuilds it).
 	m, err := nn.Load(basePath, train.LoadOptions())
 	if err != nil {

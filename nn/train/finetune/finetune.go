@@ -79,6 +79,8 @@ import (
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/graph"
+	"github.com/ocellus/ocellus/nn/ptq"
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/nn/train"
 	"github.com/ocellus/ocellus/store"
@@ -95,7 +97,9 @@ const (
 
 // Config configures Run. Zero fields take the defaults noted.
 type Config struct {
-	// ModelPath is the pretrained float ONNX model (required).
+	// ModelPath is the pretrained ONNX model (required): float, or
+	// quantized (int8 backbone, float-trained tail: see int8.go's notes
+	// and Int8Report).
 	ModelPath string
 	// Spec is the preprocessing; nil derives it as `ocellus classify` does
 	// (the input's shape, ImageNet normalisation, bilinear_hp, then the
@@ -243,6 +247,9 @@ type Result struct {
 	// Reports holds the report files (name → bytes), also stored as run
 	// artifacts: see Reports.
 	Reports map[string][]byte `json:"-"`
+	// Int8 is set when the base model is quantized: what became of the
+	// tail (Test then scores the model LoadModel runs, int8 tail included).
+	Int8 *Int8Report `json:"int8,omitempty"`
 }
 
 // data is one split's samples: ids, class indices, and feature rows;
@@ -312,7 +319,11 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	if err != nil {
 		return res, err
 	}
-	g, err := train.ReplaceHead(m.Graph(), train.HeadConfig{Classes: k, Seed: cfg.Seed})
+	g0, q, err := trainGraph(m)
+	if err != nil {
+		return res, err
+	}
+	g, err := train.ReplaceHead(g0, train.HeadConfig{Classes: k, Seed: cfg.Seed})
 	if err != nil {
 		return res, err
 	}
@@ -354,7 +365,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	if cfg.Augment.On() {
 		fmt.Fprintf(cfg.Progress, "augment %s: training samples in %d variants each\n", cfg.Augment, cfg.Augment.Variants)
 	}
-	fe := &featurizer{st: st, m: m, spec: spec, aug: cfg.Augment, progress: cfg.Progress}
+	fe := &featurizer{st: st, m: m, q: q, spec: spec, aug: cfg.Augment, progress: cfg.Progress}
 
 	// Phase 1: the head on frozen features.
 	s1, err := train.SplitAt(g, train.Cut{Node: train.HeadNode})
@@ -411,7 +422,13 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	}
 
 	ev := sets[evalSet]
-	met := train.Evaluate(train.SoftmaxCrossEntropy, predict(final, ev.feats, len(ev.ids), cfg.Batch), k, ev.labels)
+	logits := predict(final, ev.feats, len(ev.ids), cfg.Batch)
+	if q != nil {
+		if logits, err = quantizeFinal(final, q, sets, evalSet, k, logits, cfg.Progress, &res); err != nil {
+			return res, err
+		}
+	}
+	met := train.Evaluate(train.SoftmaxCrossEntropy, logits, k, ev.labels)
 	res.Test = testReport(evalSet.String(), res.Classes, met)
 	fmt.Fprintf(cfg.Progress, "%s: accuracy %.4f AUC %.4f on %d samples\n", evalSet, met.Accuracy, met.AUC, len(ev.ids))
 
@@ -427,7 +444,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 	blob, err := encodeBlob(final, BlobHeader{
 		BaseModel: filepath.Base(cfg.ModelPath), BaseSHA256: hex.EncodeToString(sum[:]),
 		Classes: res.Classes, HeadSeed: cfg.Seed, Preprocess: spec.String(),
-		CutNode: cutNode, LastLayers: lastLayers,
+		CutNode: cutNode, LastLayers: lastLayers, Int8: res.Int8,
 	})
 	if err != nil {
 		return res, err
@@ -444,7 +461,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (res Result, err erro
 		Status: store.RunSucceeded, Result: summary, ActivateBy: cfg.ActivateBy,
 		Model: &store.NewModel{
 			Name: name, Format: BlobFormat, Blob: blob, Metrics: summary, Classes: res.Classes,
-			Backbone: final.Split().BackboneKey(), Note: cfg.Note,
+			Backbone: backboneKey(final.Split(), q), Note: cfg.Note,
 		},
 	})
 	if err != nil {
@@ -465,6 +482,9 @@ type Summary struct {
 	Classes []string       `json:"classes"`
 	Phases  []PhaseSummary `json:"phases"`
 	Test    TestSummary    `json:"test"`
+	// Int8: a version trained on an int8 base (Result.Int8), with the
+	// calibration ranges left out.
+	Int8 *Int8Report `json:"int8,omitempty"`
 }
 
 // PhaseSummary is a phase's figures in Summary.
@@ -505,6 +525,11 @@ func finite(v float64) float64 {
 
 func summaryJSON(r Result) Summary {
 	s := Summary{Run: r.Run, Model: r.Model, Active: r.Active, Classes: r.Classes}
+	if r.Int8 != nil {
+		i8 := *r.Int8
+		i8.Ranges = nil
+		s.Int8 = &i8
+	}
 	for _, p := range r.Phases {
 		s.Phases = append(s.Phases, PhaseSummary{Name: p.Name, Epochs: p.Epochs, BestEpoch: p.BestEpoch,
 			ValLoss: num(p.ValLoss), ValAccuracy: p.ValAccuracy, ValAUC: num(p.ValAUC),
@@ -633,6 +658,7 @@ func fit(ctx context.Context, st *store.Store, run store.RunID, t *train.Tail, o
 type featurizer struct {
 	st       *store.Store
 	m        *nn.Model
+	q        *graph.Graph // the quantized graph of an int8 base (nil: float)
 	spec     preprocess.Spec
 	aug      Augment
 	progress io.Writer
@@ -651,7 +677,7 @@ func (f *featurizer) load(ctx context.Context, s *train.Split, sets map[store.Sp
 			c.sess.Close()
 		}
 	}()
-	key := FeatureKey(s.BackboneKey(), f.spec)
+	key := FeatureKey(backboneKey(s, f.q), f.spec)
 	fl := s.FeatureLen()
 	for _, sp := range []store.Split{store.Train, store.Val, store.Test} {
 		d := sets[sp]
@@ -708,7 +734,7 @@ func (c *computer) fill(ctx context.Context, key string, ids []store.SampleID, d
 		return nil
 	}
 	if c.sess == nil {
-		bb, err := c.s.BackboneModel(c.m.Inputs())
+		bb, err := backboneModel(c.s, c.q, c.m.Inputs())
 		if err != nil {
 			return err
 		}
@@ -819,6 +845,9 @@ type BlobHeader struct {
 	CutNode    string       `json:"cut_node,omitempty"`
 	LastLayers int          `json:"last_layers,omitempty"`
 	Tensors    []BlobTensor `json:"tensors"`
+	// Int8 is set for a version trained on a quantized base: the int8
+	// tail's calibration and how it compares with the float tail.
+	Int8 *Int8Report `json:"int8,omitempty"`
 }
 
 // BlobTensor names one trained tensor of a blob.
@@ -853,6 +882,10 @@ func encodeBlob(t *train.Tail, h BlobHeader) ([]byte, error) {
 // checked) and compiles it for inference (BatchNorm folded). It returns
 // the model, whose output is the classes' logits, and the blob's header.
 func LoadModel(blob []byte, basePath string) (*nn.Model, BlobHeader, error) {
+	return loadModel(blob, basePath, false)
+}
+
+func loadModel(blob []byte, basePath string, floatTail bool) (*nn.Model, BlobHeader, error) {
 	h, vals, err := DecodeBlob(blob)
 	if err != nil {
 		return nil, h, err
@@ -868,7 +901,11 @@ func LoadModel(blob []byte, basePath string) (*nn.Model, BlobHeader, error) {
 	if err != nil {
 		return nil, h, err
 	}
-	g, err := train.ReplaceHead(m.Graph(), train.HeadConfig{Classes: len(h.Classes), Seed: h.HeadSeed})
+	g0, q, err := trainGraph(m)
+	if err != nil {
+		return nil, h, err
+	}
+	g, err := train.ReplaceHead(g0, train.HeadConfig{Classes: len(h.Classes), Seed: h.HeadSeed})
 	if err != nil {
 		return nil, h, err
 	}
@@ -894,6 +931,14 @@ func LoadModel(blob []byte, basePath string) (*nn.Model, BlobHeader, error) {
 	}
 	if err := t.Restore(vals); err != nil {
 		return nil, h, err
+	}
+	if q != nil {
+		var ranges map[string]ptq.Range
+		if !floatTail && h.Int8 != nil && h.Int8.Tail == TailInt8 {
+			ranges = rangesOf(h.Int8.Ranges)
+		}
+		cm, err := int8Model(q, t, m.Inputs(), ranges)
+		return cm, h, err
 	}
 	cm, err := train.CompileInference(t.Export(), m.Inputs())
 	return cm, h, err
