@@ -23,6 +23,7 @@ type ConvS8 struct {
 	epi     []gemmS8Epi
 	cg, ocg int
 	kg      int // K per group: KH·KW·Cg
+	kpad    int // im2col row length: kg, rounded up to 8 for the dot kernels
 	mc      int // im2col rows per block
 	scratch int // bytes
 
@@ -112,8 +113,14 @@ func packConvS8With(g ConvGeom, w []int8, wZero []int32, bias []int32, xZero int
 		c.algo = convAlgoIm2col
 		c.packGemm(w, wz, wide)
 		mr := gm.MR
-		c.mc = min(max(16384/c.kg/mr*mr, mr), 256)
-		c.scratch = c.mc * c.kg
+		// The dot kernels' panels hold k in blocks of 16 with zero weights
+		// past kg, so rows padded to a multiple of 8 need no Go K tail.
+		c.kpad = c.kg
+		if gm.PanelLen != nil {
+			c.kpad = (c.kg + 7) &^ 7
+		}
+		c.mc = min(max(16384/c.kpad/mr*mr, mr), 256)
+		c.scratch = c.mc * c.kpad
 	}
 	return c
 }
@@ -199,7 +206,7 @@ func (c *ConvS8) RunPart(x, y []int8, scratch []byte, part, parts int) {
 		c.runDirect(x, y, lo, hi)
 	default:
 		lo, hi := partRange(g.N*g.OH, part, parts)
-		c.runDW(x, y, lo, hi)
+		c.runDW(x, y, scratchInt8(scratch[:c.scratch]), lo, hi)
 	}
 }
 
@@ -210,23 +217,25 @@ func (c *ConvS8) runIm2col(x, y, buf []int8, part, parts int) {
 		mb := min(c.mc, m1-b0)
 		for gi := 0; gi < g.Groups; gi++ {
 			c.im2col(x, buf, b0, mb, gi)
-			gemmS8Run(c.gemm, mb, c.kg, buf, c.kg, c.wp[gi*c.wpg:], y[b0*g.OC+gi*c.ocg:], g.OC, &c.epi[gi])
+			gemmS8Run(c.gemm, mb, c.kpad, buf, c.kpad, c.wp[gi*c.wpg:], y[b0*g.OC+gi*c.ocg:], g.OC, &c.epi[gi])
 		}
 	}
 }
 
 // im2col writes the patches of output pixels [p0, p0+np) for group gi as
-// rows of dst: dst[r][(ky*KW+kx)*Cg+ci], xZero where the tap is in padding.
+// rows of dst: dst[r][(ky*KW+kx)*Cg+ci], xZero where the tap is in padding,
+// rows c.kpad long (zeros past kg, against zero weights).
 func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 	g := &c.g
-	cg, kg := c.cg, c.kg
+	cg, kg, kp := c.cg, c.kg, c.kpad
 	zp := int8(c.xZero)
 	for r := 0; r < np; r++ {
 		p := p0 + r
 		ox := p % g.OW
 		oy := p / g.OW % g.OH
 		n := p / (g.OW * g.OH)
-		row := dst[r*kg : (r+1)*kg]
+		row := dst[r*kp : r*kp+kg]
+		clear(dst[r*kp+kg : (r+1)*kp])
 		for ky := 0; ky < g.KH; ky++ {
 			iy := oy*g.SH - g.PadT + ky*g.DH
 			seg := row[ky*g.KW*cg : (ky+1)*g.KW*cg]

@@ -71,16 +71,20 @@ func (c *ConvS8) packDW(w []int8, wz func(int) int32, dw *dwconvS8Impl) {
 		panic("kernels: no int8 depthwise kernel for " + fmt.Sprint(g.KH, "x", g.KW))
 	}
 	c.dw = dw
+	// Border pixels run through the same kernel on a band of the input
+	// with the padding filled with xZero (see dwBand).
+	c.scratch = g.KH * c.dwSpan(0, g.OW) * g.C
 	if g.KH == g.KW && (g.KH == 3 || g.KH == 5) && g.SH == g.SW && (g.SH == 1 || g.SH == 2) &&
 		g.DH == 1 && g.DW == 1 {
 		c.algo = fmt.Sprintf("dw%dx%ds%d", g.KH, g.KW, g.SH)
 	}
 }
 
-// runDW computes output rows [r0, r1) of N·OH: interior pixels of rows whose
-// kernel rows are all inside the input go to the interior kernel, the rest
-// to dwPixel.
-func (c *ConvS8) runDW(x, y []int8, r0, r1 int) {
+// runDW computes output rows [r0, r1) of N·OH. With an interior kernel
+// (multiplier 1), pixels whose taps are all inside the input read it in
+// place and the others read a band copied to scratch (dwBand); with a
+// channel multiplier every pixel goes to dwPixel.
+func (c *ConvS8) runDW(x, y, band []int8, r0, r1 int) {
 	g := &c.g
 	oc := g.OC
 	oxLo := min((g.PadL+g.SW-1)/g.SW, g.OW)
@@ -92,24 +96,69 @@ func (c *ConvS8) runDW(x, y []int8, r0, r1 int) {
 		n, oy := r/g.OH, r%g.OH
 		iy0 := oy*g.SH - g.PadT
 		yrow := y[r*g.OW*oc : (r+1)*g.OW*oc]
-		if c.dw == nil || iy0 < 0 || iy0+(g.KH-1)*g.DH >= g.H || oxLo >= oxHi {
+		if c.dw == nil {
 			for ox := 0; ox < g.OW; ox++ {
 				c.dwPixel(x, yrow[ox*oc:(ox+1)*oc], n, oy, ox)
 			}
 			continue
 		}
-		for ox := 0; ox < oxLo; ox++ {
-			c.dwPixel(x, yrow[ox*oc:(ox+1)*oc], n, oy, ox)
+		if iy0 < 0 || iy0+(g.KH-1)*g.DH >= g.H || oxLo >= oxHi {
+			c.dwBand(x, yrow, band, n, iy0, 0, g.OW)
+			continue
+		}
+		if oxLo > 0 {
+			c.dwBand(x, yrow, band, n, iy0, 0, oxLo)
 		}
 		ix0 := oxLo*g.SW - g.PadL
 		c.dw.Fn(x[((n*g.H+iy0)*g.W+ix0)*g.C:], c.wd, c.biasAdj, yrow[oxLo*oc:oxHi*oc], dwRowS8{
 			C: g.C, N: oxHi - oxLo, PixStep: g.SW * g.C, TapY: g.DH * g.W * g.C, TapX: g.DW * g.C,
 			KH: g.KH, KW: g.KW,
 		}, c.rq)
-		for ox := oxHi; ox < g.OW; ox++ {
-			c.dwPixel(x, yrow[ox*oc:(ox+1)*oc], n, oy, ox)
+		if oxHi < g.OW {
+			c.dwBand(x, yrow, band, n, iy0, oxHi, g.OW)
 		}
 	}
+}
+
+// dwSpan is the number of input columns the output pixels [oxA, oxB) of a
+// row read.
+func (c *ConvS8) dwSpan(oxA, oxB int) int {
+	g := &c.g
+	return (oxB-1-oxA)*g.SW + (g.KW-1)*g.DW + 1
+}
+
+// dwBand computes output pixels [oxA, oxB) of a row (image n, first kernel
+// row at input row iy0) with the interior kernel on a copy of the KH
+// kernel rows of the columns they read, positions outside the input
+// holding xZero: as Σ x·w' + biasAdj counts padding as xZero, this equals
+// Σ_{taps inside} (x − xZero)·w' + bias.
+func (c *ConvS8) dwBand(x, yrow, band []int8, n, iy0, oxA, oxB int) {
+	g := &c.g
+	C := g.C
+	cols := c.dwSpan(oxA, oxB)
+	ix0 := oxA*g.SW - g.PadL
+	// Columns [a, b) of the band are inside the input.
+	a := min(max(-ix0, 0), cols)
+	b := max(min(g.W-ix0, cols), a)
+	zp := int8(c.xZero)
+	band = band[:g.KH*cols*C]
+	for ky := 0; ky < g.KH; ky++ {
+		row := band[ky*cols*C : (ky+1)*cols*C]
+		iy := iy0 + ky*g.DH
+		if iy < 0 || iy >= g.H {
+			fillS8(row, zp)
+			continue
+		}
+		fillS8(row[:a*C], zp)
+		if b > a {
+			copy(row[a*C:b*C], x[((n*g.H+iy)*g.W+ix0+a)*C:][:(b-a)*C])
+		}
+		fillS8(row[b*C:], zp)
+	}
+	c.dw.Fn(band, c.wd, c.biasAdj, yrow[oxA*g.OC:oxB*g.OC], dwRowS8{
+		C: C, N: oxB - oxA, PixStep: g.SW * C, TapY: cols * C, TapX: g.DW * C,
+		KH: g.KH, KW: g.KW,
+	}, c.rq)
 }
 
 // dwS8Block is the channel block of the depthwise kernels' int32
