@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -78,13 +79,17 @@ func serveConfig(t *testing.T, dir string, fps float64, headEpochs int) string {
 	return path
 }
 
-var listenRE = regexp.MustCompile(`msg=listening addr=([0-9.:]+)`)
+var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
-// startServe starts the binary and waits until it listens and is ready.
+// startServe starts the binary on a free loopback port and waits until it listens and is ready.
 func startServe(t *testing.T, bin, data, config string) *serveProc {
+	return startServeOn(t, bin, "127.0.0.1:0", data, config)
+}
+
+func startServeOn(t *testing.T, bin, listen, data, config string) *serveProc {
 	t.Helper()
 	p := &serveProc{t: t, logs: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--config", config)
+	p.cmd = exec.Command(bin, "serve", "--listen", listen, "--data", data, "--config", config)
 	p.cmd.Stderr = p.logs
 	p.cmd.Env = append(os.Environ(), "OCELLUS_TOKEN=", "OCELLUS_LISTEN=", "OCELLUS_CAMERA=", "OCELLUS_MODEL=")
 	if err := p.cmd.Start(); err != nil {
@@ -103,7 +108,14 @@ func startServe(t *testing.T, bin, data, config string) *serveProc {
 	deadline := time.Now().Add(60 * time.Second)
 	for p.url == "" {
 		if m := listenRE.FindStringSubmatch(p.logs.String()); m != nil {
-			p.url = "http://" + m[1]
+			host, port, err := net.SplitHostPort(m[1])
+			if err != nil {
+				t.Fatalf("listen address %q: %v", m[1], err)
+			}
+			if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+				host = "127.0.0.1" // bound to every interface: reach it on loopback
+			}
+			p.url = "http://" + net.JoinHostPort(host, port)
 			break
 		}
 		select {
@@ -495,11 +507,30 @@ func TestServeKillDuringTraining(t *testing.T) {
 	})
 	p.kill()
 
-	p = startServe(t, bin, data, small)
+	// Restart listening on every interface: mutating requests now need the generated token.
+	p = startServeOn(t, bin, "0.0.0.0:0", data, small)
 	var st api.Status
 	p.must(http.StatusOK, "GET", "/api/v1/status", nil, &st)
 	if st.Model.ID != out.Model {
 		t.Fatalf("after the kill the daemon runs model %d, want the last active %d", st.Model.ID, out.Model)
+	}
+	if !st.AuthRequired {
+		t.Fatalf("status off loopback: auth_required false")
+	}
+	tokenPath := filepath.Join(data, "token")
+	fi, err := os.Stat(tokenPath)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, %v", fi, err)
+	}
+	if code := p.do("POST", "/api/v1/labels", map[string]string{"name": "nope"}, nil); code != http.StatusUnauthorized {
+		t.Fatalf("POST /api/v1/labels without the token: status %d, want 401", code)
+	}
+	tok, _ := os.ReadFile(tokenPath)
+	req, _ := http.NewRequest("POST", p.url+"/api/v1/labels", strings.NewReader(`{"name":"third"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if code := p.send(req, nil); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/labels with the token: status %d", code)
 	}
 	p.must(http.StatusOK, "GET", "/api/v1/samples?limit=1000", nil, &n)
 	if len(n.Samples) != before || before != 20 {
