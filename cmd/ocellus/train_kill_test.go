@@ -155,7 +155,8 @@ func copyFile(t *testing.T, dst, src string) {
 }
 
 // TestTrainSIGKILL kills real `ocellus train` processes (a tiny model and
-// data set, both phases, every epoch a commit) at random moments and,
+// data set, both phases, augmented, every epoch a commit) at random
+// moments and,
 // after each kill, opens the store read-only (so that nothing repairs it
 // first) and checks: it opens and passes Verify; every sample is there
 // with its bytes, label and split; the killed run is either still
@@ -194,7 +195,7 @@ func TestTrainSIGKILL(t *testing.T) {
 
 	trainCmd := func(db string) (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(bin, "train", "--store", db, "--model", model, "--head-epochs", "60", "--epochs", "60",
-			"--patience", "1000", "--batch", "8", "--unfreeze-last", "2", "--activate", "--json")
+			"--patience", "1000", "--batch", "8", "--unfreeze-last", "2", "--augment", "flip,crop=0.1,variants=2", "--activate", "--json")
 		var errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &errb
 		return cmd, &errb
