@@ -886,50 +886,8 @@ func LoadModel(blob []byte, basePath string) (*nn.Model, BlobHeader, error) {
 }
 
 func loadModel(blob []byte, basePath string, floatTail bool) (*nn.Model, BlobHeader, error) {
-	h, vals, err := DecodeBlob(blob)
+	h, m, q, t, err := rebuild(blob, basePath)
 	if err != nil {
-		return nil, h, err
-	}
-	raw, err := os.ReadFile(basePath)
-	if err != nil {
-		return nil, h, err
-	}
-	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != h.BaseSHA256 {
-		return nil, h, fmt.Errorf("finetune: %s is not the model %s the blob was trained from (SHA-256 differs)", basePath, h.BaseModel)
-	}
-	m, err := nn.Load(basePath, train.LoadOptions())
-	if err != nil {
-		return nil, h, err
-	}
-	g0, q, err := trainGraph(m)
-	if err != nil {
-		return nil, h, err
-	}
-	g, err := train.ReplaceHead(g0, train.HeadConfig{Classes: len(h.Classes), Seed: h.HeadSeed})
-	if err != nil {
-		return nil, h, err
-	}
-	cut := train.Cut{Node: h.CutNode}
-	if h.LastLayers > 0 {
-		cut = train.Cut{LastLayers: h.LastLayers}
-	}
-	s, err := train.SplitAt(g, cut)
-	if err != nil {
-		return nil, h, err
-	}
-	t, err := train.NewTail(s, train.TailOptions{Batch: 1})
-	if err != nil {
-		return nil, h, err
-	}
-	if len(t.Params()) != len(h.Tensors) {
-		return nil, h, fmt.Errorf("finetune: blob has %d tensors, the tail %d", len(h.Tensors), len(t.Params()))
-	}
-	for i, p := range t.Params() {
-		if p.Name != h.Tensors[i].Name || len(p.Value) != len(vals[i]) {
-			return nil, h, fmt.Errorf("finetune: blob tensor %d is %q (%d values), the tail's %q (%d)", i, h.Tensors[i].Name, len(vals[i]), p.Name, len(p.Value))
-		}
-	}
-	if err := t.Restore(vals); err != nil {
 		return nil, h, err
 	}
 	if q != nil {
@@ -942,6 +900,59 @@ func loadModel(blob []byte, basePath string, floatTail bool) (*nn.Model, BlobHea
 	}
 	cm, err := train.CompileInference(t.Export(), m.Inputs())
 	return cm, h, err
+}
+
+// rebuild restores the trained tail of a blob on its base model: the
+// header, the base model loaded for training, its quantized graph (nil for
+// a float base) and the tail with the blob's parameters.
+func rebuild(blob []byte, basePath string) (h BlobHeader, m *nn.Model, q *graph.Graph, t *train.Tail, err error) {
+	h, vals, err := DecodeBlob(blob)
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	raw, err := os.ReadFile(basePath)
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != h.BaseSHA256 {
+		return h, nil, nil, nil, fmt.Errorf("finetune: %s is not the model %s the blob was trained from (SHA-256 differs)", basePath, h.BaseModel)
+	}
+	m, err = nn.Load(basePath, train.LoadOptions())
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	g0, q, err := trainGraph(m)
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	g, err := train.ReplaceHead(g0, train.HeadConfig{Classes: len(h.Classes), Seed: h.HeadSeed})
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	cut := train.Cut{Node: h.CutNode}
+	if h.LastLayers > 0 {
+		cut = train.Cut{LastLayers: h.LastLayers}
+	}
+	s, err := train.SplitAt(g, cut)
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	t, err = train.NewTail(s, train.TailOptions{Batch: 1})
+	if err != nil {
+		return h, nil, nil, nil, err
+	}
+	if len(t.Params()) != len(h.Tensors) {
+		return h, nil, nil, nil, fmt.Errorf("finetune: blob has %d tensors, the tail %d", len(h.Tensors), len(t.Params()))
+	}
+	for i, p := range t.Params() {
+		if p.Name != h.Tensors[i].Name || len(p.Value) != len(vals[i]) {
+			return h, nil, nil, nil, fmt.Errorf("finetune: blob tensor %d is %q (%d values), the tail's %q (%d)", i, h.Tensors[i].Name, len(vals[i]), p.Name, len(p.Value))
+		}
+	}
+	if err := t.Restore(vals); err != nil {
+		return h, nil, nil, nil, err
+	}
+	return h, m, q, t, nil
 }
 
 // DecodeBlob splits a BlobFormat blob into its header and one value slice
