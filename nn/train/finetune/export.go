@@ -66,7 +66,7 @@ func ExportONNX(blob []byte, basePath string) ([]byte, error) {
 		return nil, fmt.Errorf("finetune: export: %s is not the model %s the blob was trained from (SHA-256 differs)", basePath, h.BaseModel)
 	}
 	if h.Int8 != nil {
-		return nil, ErrInt8Export
+		return exportInt8(blob, basePath)
 	}
 	// The tail as training saw it (as LoadModel rebuilds it).
 	m, err := nn.Load(basePath, train.LoadOptions())

@@ -54,8 +54,11 @@ const (
 	TailFloat = "float"
 )
 
-// ErrInt8Export: ExportONNX of a version trained on an int8 base.
-var ErrInt8Export = errors.New("finetune: export of a model trained on an int8 base is not supported yet (the int8 backbone + tail runs in ocellus: LoadModel); export a version trained on a float base")
+// ErrInt8Export: ExportONNX of a version trained on an int8 base that it
+// cannot write: only head-only versions (phase 1; the int8 backbone's
+// graph up to the head's quantized features, then the head in QDQ form)
+// are exported. The others run in ocellus (LoadModel).
+var ErrInt8Export = errors.New("finetune: export of this int8-base version is not supported")
 
 // Int8Report is what happened to the tail of a version trained on an int8
 // base, stored in the blob header (BlobHeader.Int8).

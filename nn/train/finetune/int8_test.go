@@ -3,7 +3,8 @@ package finetune
 import (
 	"bytes"
 	"context"
-	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,8 +65,17 @@ func TestInt8Hymenoptera(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ExportONNX(blob, base); !errors.Is(err, ErrInt8Export) {
-		t.Errorf("ExportONNX: %v, want ErrInt8Export", err)
+	exported, err := ExportONNX(blob, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expPath := filepath.Join(t.TempDir(), "exported.onnx")
+	if err := os.WriteFile(expPath, exported, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	em, err := nn.Load(expPath, nil)
+	if err != nil {
+		t.Fatalf("our importer on the exported model: %v", err)
 	}
 
 	// The loaded model runs int8 end to end: every convolution and the new
@@ -94,9 +104,14 @@ func TestInt8Hymenoptera(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every third val image through both loaded models.
+	if eops := Int8Ops(em); eops["Conv"] != 52 || eops["Dense"] != 1 {
+		t.Errorf("exported model int8 ops %v, want 52 Conv and the head Dense", eops)
+	}
+	// Every third val image through both loaded models and the exported
+	// one (which must give the int8 model's logits: the same integers).
 	right := map[*nn.Model]int{}
-	n := 0
+	n, worst := 0, 0.0
+	var inputs, want [][]float32
 	for i := 0; i < len(vals); i += 3 {
 		b, err := st.Image(vals[i].ID)
 		if err != nil {
@@ -109,7 +124,8 @@ func TestInt8Hymenoptera(t *testing.T) {
 		x := tensor.New(tensor.Float32, lm.Inputs()[0].Shape...)
 		spec.Apply(img, x.F32)
 		n++
-		for _, m := range []*nn.Model{lm, fm} {
+		var logits [][]float32
+		for _, m := range []*nn.Model{lm, fm, em} {
 			s := m.NewSession()
 			outs, err := s.Run(x)
 			if err != nil {
@@ -118,8 +134,20 @@ func TestInt8Hymenoptera(t *testing.T) {
 			if h.Classes[argmax(outs[0].F32)] == vals[i].Label {
 				right[m]++
 			}
+			logits = append(logits, append([]float32(nil), outs[0].F32...))
 			s.Close()
 		}
+		worst = max(worst, relDiff(logits[2], logits[0]))
+		inputs, want = append(inputs, append([]float32(nil), x.F32...)), append(want, logits[0])
+	}
+	t.Logf("exported vs LoadModel: max |diff| / max |logit| %.3g", worst)
+	if worst > 1e-6 {
+		t.Errorf("the exported model differs from LoadModel by %.3g of the largest logit", worst)
+	}
+	if ort := os.Getenv("OCELLUS_ORTRUN"); ort != "" {
+		compareORT(t, ort, expPath, em.Inputs()[0], em.Outputs()[0].Name, inputs, want)
+	} else {
+		t.Log("OCELLUS_ORTRUN not set: ONNX Runtime comparison skipped")
 	}
 	t.Logf("loaded models on %d val images: int8 tail %d right, float tail %d", n, right[lm], right[fm])
 	if float64(right[lm]) < (minAcc-0.05)*float64(n) || float64(right[fm]) < (minAcc-0.05)*float64(n) {
