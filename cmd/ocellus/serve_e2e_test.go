@@ -471,8 +471,9 @@ func (p *serveProc) subscribe(types string) <-chan api.Prediction {
 	return ch
 }
 
-// TestServeKillDuringTraining SIGKILLs the daemon in the middle of a training run: restarted, it
-// runs the last active model, has every sample, and the run is marked failed (interrupted).
+// TestServeKillDuringTraining stops the daemon in the middle of a training run, first with
+// SIGTERM (a clean exit, the run cancelled), then with SIGKILL: restarted, it runs the last active
+// model, has every sample, and the killed run is marked failed (interrupted).
 func TestServeKillDuringTraining(t *testing.T) {
 	bin := buildServe(t)
 	dir := t.TempDir()
@@ -489,8 +490,29 @@ func TestServeKillDuringTraining(t *testing.T) {
 	}
 	p.stop()
 
-	// A run that takes long: kill it once it has trained an epoch.
-	p = startServe(t, bin, data, serveConfig(t, dir, 30, 100000))
+	// A run that takes long: SIGTERM during it stops the daemon cleanly, the run cancelled.
+	long := serveConfig(t, dir, 30, 100000)
+	p = startServe(t, bin, data, long)
+	var first struct {
+		Run store.RunID `json:"run"`
+	}
+	p.must(http.StatusAccepted, "POST", "/api/v1/training", nil, &first)
+	p.waitFor("an epoch", time.Minute, func() bool {
+		var tr api.Training
+		p.must(http.StatusOK, "GET", "/api/v1/training", nil, &tr)
+		return len(tr.History) > 0
+	})
+	p.stop()
+
+	// The same, killed once it has trained an epoch.
+	p = startServe(t, bin, data, long)
+	var cancelled struct {
+		Run store.Run `json:"run"`
+	}
+	p.must(http.StatusOK, "GET", fmt.Sprintf("/api/v1/runs/%d", first.Run), nil, &cancelled)
+	if cancelled.Run.Status != store.RunCancelled {
+		t.Fatalf("the run stopped by SIGTERM: %+v", cancelled.Run)
+	}
 	var n struct {
 		Samples []store.Sample `json:"samples"`
 	}
