@@ -496,3 +496,41 @@ func TestTopK(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulerNewSamples lets the scheduler start a run once enough samples arrived.
+func TestSchedulerNewSamples(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Training.Auto = true
+	cfg.Training.MinNewSamples = 12
+	cfg.Training.CheckEvery = Duration(50 * time.Millisecond)
+	d := start(t, cfg)
+	if tr := d.Training(); tr.NextCheck.IsZero() || tr.State != trainIdle {
+		time.Sleep(100 * time.Millisecond)
+		if tr = d.Training(); tr.NextCheck.IsZero() {
+			t.Fatalf("scheduler on, but no next check: %+v", tr)
+		}
+	}
+	events, cancel := d.Subscribe(4096)
+	defer cancel()
+	addDemoSamples(t, d, 6)
+	waitFor(t, "a scheduled run", time.Minute, func() bool {
+		tr := d.Training()
+		return tr.Last != nil && tr.State == trainIdle
+	})
+	trigger := ""
+	for len(events) > 0 {
+		if tr, ok := (<-events).Data.(api.Training); ok && tr.Trigger != "" {
+			trigger = tr.Trigger
+		}
+	}
+	if trigger != triggerNewSamples {
+		t.Fatalf("trigger %q, want %q", trigger, triggerNewSamples)
+	}
+	if last := d.Training().Last; last.Status != "succeeded" || !last.Compared.Promoted {
+		t.Fatalf("scheduled run: %+v", last)
+	}
+	runs, err := d.Store().Runs()
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v %v, want exactly one (no new samples since)", runs, err)
+	}
+}
