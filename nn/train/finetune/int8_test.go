@@ -3,6 +3,7 @@ package finetune
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+	"github.com/ocellus/ocellus/nn/ptq"
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/store"
 )
@@ -152,5 +155,153 @@ func TestInt8Hymenoptera(t *testing.T) {
 	t.Logf("loaded models on %d val images: int8 tail %d right, float tail %d", n, right[lm], right[fm])
 	if float64(right[lm]) < (minAcc-0.05)*float64(n) || float64(right[fm]) < (minAcc-0.05)*float64(n) {
 		t.Errorf("loaded models: %d and %d of %d val images right", right[lm], right[fm], n)
+	}
+}
+
+// qdqBase quantizes the tiny float model bnModel with nn/ptq (as `ocellus
+// quantize` does: BatchNorm folded, QDQ, per-channel weights), calibrated
+// on random images, and writes it under dir.
+func qdqBase(t *testing.T, dir string, spec preprocess.Spec) string {
+	t.Helper()
+	fm, err := onnxpb.DecodeModel(bnModel(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep, err := ptq.Prepare(fm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ptq.DefaultConfig()
+	cal, err := ptq.NewCalibrator(prep, cfg.Bins, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.Float32, cal.Model().Inputs()[0].Shape...)
+	for _, img := range randomImages(16) {
+		spec.Apply(img, x.F32)
+		if err := cal.Add(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, _, err := ptq.Quantize(prep, ranges, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, dir, "bn.qdq.onnx", qm.Marshal())
+}
+
+// TestInt8QDQTiny: a QDQ base (nn/ptq's output) with a phase-2 tail of a
+// convolution and the head: the tail trains in float, is re-quantized,
+// and the loaded model runs both convolutions and the head int8, close to
+// the float tail; a phase-2 version is not exported (ErrInt8Export), a
+// head-only one is, and gives LoadModel's logits.
+func TestInt8QDQTiny(t *testing.T) {
+	spec := tinySpec(t)
+	base := qdqBase(t, t.TempDir(), spec)
+	st := colourStore(t, map[store.Split]map[string][]string{
+		store.Train: {"red": repeat("red", 6), "green": repeat("green", 6), "blue": repeat("blue", 6)},
+		store.Val:   {"red": repeat("red", 3), "green": repeat("green", 3), "blue": repeat("blue", 3)},
+	})
+	var progress bytes.Buffer
+	res, err := Run(context.Background(), st, Config{ModelPath: base, Spec: &spec, HeadEpochs: 5, Epochs: 5, LR: 0.05,
+		Phase2: true, UnfreezeLast: 2, Batch: 4, Progress: &progress})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if res.Int8 == nil || res.Int8.Tail != TailInt8 || res.Int8.Samples != 18 || res.Int8.ValSamples != 9 {
+		t.Fatalf("int8 report %+v, want an int8 tail calibrated on 18 samples\n%s", res.Int8, progress.String())
+	}
+	if len(res.Phases) != 2 || len(res.Phases[1].Trainable) < 3 {
+		t.Fatalf("phases %+v, want a phase-2 tail with a convolution", res.Phases)
+	}
+	t.Logf("phase-2 tail %v; int8 tail: agreement %.3f, max |Δlogit| %.3g", res.Phases[1].Trainable, res.Int8.Agreement, res.Int8.MaxLogitDiff)
+	blob, err := st.ModelBlob(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, _, err := LoadModel(blob, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, _, err := LoadModelFloatTail(blob, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, fops := Int8Ops(lm), Int8Ops(fm)
+	t.Logf("int8 ops: %v; float tail: %v", ops, fops)
+	if ops["Conv"] != 2 || ops["Dense"] != 1 || fops["Conv"] != 1 || fops["Dense"] != 0 {
+		t.Errorf("int8 ops %v (float tail %v), want conv1 int8 in both, conv2 and the head int8 in the int8 tail only", ops, fops)
+	}
+	x := tensor.New(tensor.Float32, lm.Inputs()[0].Shape...)
+	worst := 0.0
+	for _, img := range randomImages(8) {
+		spec.Apply(img, x.F32)
+		a, err := lm.NewSession().Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := fm.NewSession().Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, relDiff(a[0].F32, b[0].F32))
+	}
+	t.Logf("int8 tail vs float tail on random images: max |Δ| / max |logit| %.3g", worst)
+	if worst > 0.1 {
+		t.Errorf("int8 tail differs from the float tail by %.3g of the largest logit", worst)
+	}
+	if _, err := ExportONNX(blob, base); !errors.Is(err, ErrInt8Export) {
+		t.Errorf("ExportONNX of a phase-2 int8 version: %v, want ErrInt8Export", err)
+	}
+
+	// Head-only on the same base: exported, and the same logits.
+	res1, err := Run(context.Background(), st, Config{ModelPath: base, Spec: &spec, HeadEpochs: 5, Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob1, err := st.ModelBlob(res1.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ExportONNX(blob1, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expPath := writeFile(t, t.TempDir(), "exported.onnx", out)
+	em, err := nn.Load(expPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm1, _, err := LoadModel(blob1, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := Int8Ops(em); e["Conv"] != 2 || e["Dense"] != 1 {
+		t.Errorf("exported head-only model int8 ops %v, want 2 Conv and the head Dense", e)
+	}
+	worst = 0
+	var inputs, want [][]float32
+	for _, img := range randomImages(6) {
+		spec.Apply(img, x.F32)
+		a, err := em.NewSession().Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := lm1.NewSession().Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, relDiff(a[0].F32, b[0].F32))
+		inputs, want = append(inputs, append([]float32(nil), x.F32...)), append(want, append([]float32(nil), b[0].F32...))
+	}
+	if worst != 0 {
+		t.Errorf("exported head-only QDQ version differs from LoadModel by %.3g", worst)
+	}
+	if ort := os.Getenv("OCELLUS_ORTRUN"); ort != "" {
+		compareORT(t, ort, expPath, em.Inputs()[0], em.Outputs()[0].Name, inputs, want)
 	}
 }
