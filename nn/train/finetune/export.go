@@ -46,6 +46,16 @@ const (
 //
 // Errors name the node or tensor that cannot be mapped.
 //
+// A version trained on an int8 base (BlobHeader.Int8) is written
+// differently: the base's quantized graph (raised to opset 13 by
+// ptq.Prepare; QOperator nodes kept) up to the head's quantized input
+// features, then Flatten → DequantizeLinear → Gemm → "logits" with the
+// head in QDQ form (int8 weights per column, int32 bias, the output
+// quantized over its calibrated range), or float when the version's tail
+// is float (Int8Report.Tail). Only head-only versions are exported; others
+// fail with ErrInt8Export. Measured (TestInt8Hymenoptera, TestInt8QDQTiny,
+// OCELLUS_ORTRUN set): ONNX Runtime 1.30 gives LoadModel's logits exactly.
+//
 // Measured (TestExportMobileNetV2, OCELLUS_ORTRUN set, ONNX Runtime 1.30.0
 // CPU): our importer on the exported bytes gives LoadModel's logits
 // exactly (difference 0) on real images; ONNX Runtime differs from them

@@ -16,31 +16,6 @@ import (
 	"github.com/ocellus/ocellus/store"
 )
 
-// Int8 bases.
-//
-// A quantized base model (QOperator ONNX such as mobilenetv2-12-int8.onnx,
-// or a QDQ model as `ocellus quantize` writes it) trains and runs like
-// this:
-//
-//   - the trainable tail is cut from the base's float twin
-//     (train.FloatTwin: the same graph with dequantized weights, outputs
-//     clipped to their quantized ranges) and trained in float32, gradients
-//     included, exactly as on a float base;
-//   - the frozen backbone runs int8: the base's own quantized nodes up to
-//     the cut, then a Dequantize of the tensors the tail reads; those float
-//     values are the cached features (their cache key starts with "int8:",
-//     so they never mix with a float backbone's);
-//   - after training, the tail is re-quantized: weights int8 per output
-//     channel, symmetric; activations uint8-style asymmetric per tensor, the
-//     ranges calibrated (nn/ptq histograms, Int8Method) on the features of
-//     the store's training samples run through the trained float tail; the
-//     tail's input keeps the backbone's own quantization. The int8 tail is
-//     compared with the float tail on val (Int8Report) and both travel in the
-//     blob (BlobHeader.Int8);
-//   - LoadModel runs backbone and tail int8 (the float tail if the tail could
-//     not be quantized: Int8Report.Why); LoadModelFloatTail runs the int8
-//     backbone with the float tail.
-
 // Int8Method and Int8Percentile are how the int8 tail's activation ranges
 // are derived from calibration (nn/ptq's default).
 const (
