@@ -29,7 +29,7 @@ func defaultTrainModel() string {
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", stderr)
 	db := fs.String("store", defaultStorePath(), "the store's database file")
-	model := fs.String("model", defaultTrainModel(), "the pretrained float ONNX model (BatchNorm unfolded for training)")
+	model := fs.String("model", defaultTrainModel(), "the pretrained ONNX model: float (BatchNorm unfolded for training), or int8 (QOperator or QDQ: the backbone runs int8, the tail trains in float and is re-quantized)")
 	headEpochs := fs.Int("head-epochs", 50, "at most this many phase-1 (head) epochs")
 	epochs := fs.Int("epochs", 50, "at most this many phase-2 (fine-tune) epochs")
 	patience := fs.Int("patience", 20, "stop a phase after this many epochs without a val-loss improvement")
