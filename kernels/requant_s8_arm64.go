@@ -2,12 +2,26 @@
 
 package kernels
 
-// requantS8HaveNEON reports the NEON vector requantization and depthwise
-// sums (not yet written for arm64: the Go loops run).
-func requantS8HaveNEON() bool { return false }
+import "golang.org/x/sys/cpu"
 
-func requantS8Float_neon(*rqRowsArgs) { panic("kernels: requantS8Float_neon is not compiled in") }
+// requantS8HaveNEON reports Advanced SIMD for the vector requantization
+// and the depthwise sums.
+func requantS8HaveNEON() bool { return cpu.ARM64.HasASIMD }
 
-func requantS8Fixed_neon(*rqRowsArgs) { panic("kernels: requantS8Fixed_neon is not compiled in") }
+// requantS8Float_neon is the float requantization of rqRowsArgs rows
+// (requant_s8_arm64.s).
+//
+//go:noescape
+func requantS8Float_neon(p *rqRowsArgs)
 
-func dwconvS8Acc_neon(*dwS8Args) { panic("kernels: dwconvS8Acc_neon is not compiled in") }
+// requantS8Fixed_neon is the fixed-point (no left shift) requantization of
+// rqRowsArgs rows (requant_s8_arm64.s).
+//
+//go:noescape
+func requantS8Fixed_neon(p *rqRowsArgs)
+
+// dwconvS8Acc_neon sums the taps of a depthwise run (dwS8Args,
+// requant_s8_arm64.s).
+//
+//go:noescape
+func dwconvS8Acc_neon(p *dwS8Args)
