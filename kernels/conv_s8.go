@@ -113,11 +113,11 @@ func packConvS8With(g ConvGeom, w []int8, wZero []int32, bias []int32, xZero int
 		c.algo = convAlgoIm2col
 		c.packGemm(w, wz, wide)
 		mr := gm.MR
-		// The dot kernels' panels hold k in blocks of 16 with zero weights
-		// past kg, so rows padded to a multiple of 8 need no Go K tail.
+		// Panels with zero weights past kg (gemmS8Impl.KPad) take rows
+		// padded with zeros, so the kernel needs no K tail.
 		c.kpad = c.kg
-		if gm.PanelLen != nil {
-			c.kpad = (c.kg + 7) &^ 7
+		if gm.KPad > 1 {
+			c.kpad = (c.kg + gm.KPad - 1) / gm.KPad * gm.KPad
 		}
 		c.mc = min(max(16384/c.kpad/mr*mr, mr), 256)
 		c.scratch = c.mc * c.kpad

@@ -31,6 +31,10 @@ type gemmS8Impl struct {
 	// per-row layout for kernels that want their own (nil: PackWord's).
 	PanelLen func(k int) int
 	Pack     func(k, n int, b []int8, rs, cs int, wz func(j int) int32, dst []int64)
+	// KPad (> 1) lets im2col pad its rows with zeros to a multiple of
+	// KPad: the packing holds zero weights there, so the kernel then
+	// needs no K tail (0: rows exactly K long).
+	KPad int
 	// Narrow impls need weights within [-128, 127]: packings with a
 	// non-zero weight zero point go to the first available wide impl.
 	Narrow bool
@@ -120,14 +124,18 @@ func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
 // first. Dispatch takes the first available entry that is Fast (else the
 // first available); tests and benchmarks loop over all available entries.
 var gemmS8Impls = []gemmS8Impl{
+	{Name: "gemmS8_6x16_vnni", Available: gemmS8HaveVNNI, Fast: always, MR: 6, NR: 16, KPad: 2,
+		PanelLen: panelLenBcast, Pack: packBcastS16, Fn: gemmS8_6x16_vnni, Gemv: gemvS8_6x16_vnni},
+	{Name: "gemmS8_6x16_avx2", Available: gemmS8HaveAVX2, Fast: always, MR: 6, NR: 16, KPad: 2,
+		PanelLen: panelLenBcast, Pack: packBcastS16, Fn: gemmS8_6x16_avx2, Gemv: gemvS8_6x16_avx2},
 	{Name: "gemmS8_4x2_sdot", Available: gemmS8HaveSDOT, Fast: always, MR: 4, NR: 2, Narrow: true,
-		PanelLen: panelLenDotS8, Pack: packDotS8, Fn: gemmS8_4x2_sdot, Gemv: gemvS8_4x2_sdot},
+		KPad: 8, PanelLen: panelLenDotS8, Pack: packDotS8, Fn: gemmS8_4x2_sdot, Gemv: gemvS8_4x2_sdot},
 	{Name: "gemmS8_4x2_vnni", Available: gemmS8HaveVNNI, Fast: always, MR: 4, NR: 2,
-		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_vnni, Gemv: gemvS8_4x2_vnni},
+		KPad: 8, PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_vnni, Gemv: gemvS8_4x2_vnni},
 	{Name: "gemmS8_4x2_avx2", Available: gemmS8HaveAVX2, Fast: always, MR: 4, NR: 2,
-		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_avx2, Gemv: gemvS8_4x2_avx2},
+		KPad: 8, PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_avx2, Gemv: gemvS8_4x2_avx2},
 	{Name: "gemmS8_4x2_neon", Available: gemmS8HaveNEON, Fast: always, MR: 4, NR: 2,
-		PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_neon, Gemv: gemvS8_4x2_neon},
+		KPad: 8, PanelLen: panelLenDotS16, Pack: packDotS16, Fn: gemmS8_4x2_neon, Gemv: gemvS8_4x2_neon},
 	{Name: "gemmS8_4x3_swar", Available: always, Fast: is64bit, MR: 4, NR: 3,
 		MaxKBlock: 63, MaxKBlockWide: 32, PackWord: packWordSwar21, Fn: gemmS8_4x3_swar, Gemv: gemvS8_swar},
 	{Name: "gemmS8_4x2_go", Available: always, Fast: always, MR: 4, NR: 2,

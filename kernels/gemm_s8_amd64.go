@@ -44,3 +44,14 @@ func requantS8Fixed_avx2(p *rqRowsArgs)
 //
 //go:noescape
 func dwconvS8Acc_avx2(p *dwS8Args)
+
+// gemmS8Bcast_6x16_avx2 is the broadcast kernel (gemm_s8_bcast.go) with
+// VPMADDWD + VPADDD (gemm_s8_amd64.s).
+//
+//go:noescape
+func gemmS8Bcast_6x16_avx2(p *gemmS8BcastArgs)
+
+// gemmS8Bcast_6x16_vnni is the broadcast kernel with VPDPWSSD.
+//
+//go:noescape
+func gemmS8Bcast_6x16_vnni(p *gemmS8BcastArgs)

@@ -200,3 +200,156 @@ vreduce:
 	JNZ          vpanel
 	VZEROUPPER
 	RET
+
+// Broadcast kernels (gemm_s8_bcast.go): A rows in SI DI R8 R9 R10 R12;
+// BX = panel; R11 = pair in the panel; AX = k offset in bytes; CX = pairs
+// left; DX = acc column; R14 = ldacc. acc[i] columns 0–7 in Y(2i), 8–15
+// in Y(2i+1); the pair's weights in Y12, Y13; A broadcast in Y14.
+
+#define BC_ZERO \
+	VPXOR Y0, Y0, Y0;    \
+	VPXOR Y1, Y1, Y1;    \
+	VPXOR Y2, Y2, Y2;    \
+	VPXOR Y3, Y3, Y3;    \
+	VPXOR Y4, Y4, Y4;    \
+	VPXOR Y5, Y5, Y5;    \
+	VPXOR Y6, Y6, Y6;    \
+	VPXOR Y7, Y7, Y7;    \
+	VPXOR Y8, Y8, Y8;    \
+	VPXOR Y9, Y9, Y9;    \
+	VPXOR Y10, Y10, Y10; \
+	VPXOR Y11, Y11, Y11
+
+#define BC_ARGS \
+	MOVQ p+0(FP), R13;                   \
+	MOVQ gemmS8BcastArgs_a+0(R13), SI;   \
+	MOVQ gemmS8BcastArgs_a+8(R13), DI;   \
+	MOVQ gemmS8BcastArgs_a+16(R13), R8;  \
+	MOVQ gemmS8BcastArgs_a+24(R13), R9;  \
+	MOVQ gemmS8BcastArgs_a+32(R13), R10; \
+	MOVQ gemmS8BcastArgs_a+40(R13), R12; \
+	MOVQ gemmS8BcastArgs_b(R13), BX;     \
+	MOVQ gemmS8BcastArgs_acc(R13), DX;   \
+	MOVQ gemmS8BcastArgs_ldacc(R13), R14
+
+#define BC_STORE \
+	VMOVDQU Y0, (DX);             \
+	VMOVDQU Y1, 32(DX);           \
+	VMOVDQU Y2, (DX)(R14*1);      \
+	VMOVDQU Y3, 32(DX)(R14*1);    \
+	LEAQ    (DX)(R14*2), CX;      \
+	VMOVDQU Y4, (CX);             \
+	VMOVDQU Y5, 32(CX);           \
+	VMOVDQU Y6, (CX)(R14*1);      \
+	VMOVDQU Y7, 32(CX)(R14*1);    \
+	LEAQ    (CX)(R14*2), CX;      \
+	VMOVDQU Y8, (CX);             \
+	VMOVDQU Y9, 32(CX);           \
+	VMOVDQU Y10, (CX)(R14*1);     \
+	VMOVDQU Y11, 32(CX)(R14*1);   \
+	ADDQ    $64, DX
+
+// One row against the pair: broadcast (a[k], a[k+1]) as int16 into every
+// int32 lane, multiply-add with both weight registers.
+#define BC_ROW_VNNI(ptr, acc0, acc1) \
+	VPBROADCASTW (ptr)(AX*1), X14; \
+	VPMOVSXBW    X14, Y14;         \
+	VPDPWSSD     Y12, Y14, acc0;   \
+	VPDPWSSD     Y13, Y14, acc1
+
+#define BC_ODD_VNNI(ptr, acc0, acc1) \
+	VPBROADCASTB (ptr)(AX*1), X14; \
+	VPMOVSXBW    X14, Y14;         \
+	VPDPWSSD     Y12, Y14, acc0;   \
+	VPDPWSSD     Y13, Y14, acc1
+
+#define BC_PAIR_VNNI(ROW) \
+	VMOVDQU (R11), Y12;    \
+	VMOVDQU 32(R11), Y13;  \
+	ROW(SI, Y0, Y1);       \
+	ROW(DI, Y2, Y3);       \
+	ROW(R8, Y4, Y5);       \
+	ROW(R9, Y6, Y7);       \
+	ROW(R10, Y8, Y9);      \
+	ROW(R12, Y10, Y11)
+
+// func gemmS8Bcast_6x16_vnni(p *gemmS8BcastArgs)
+TEXT ·gemmS8Bcast_6x16_vnni(SB), NOSPLIT, $0-8
+	BC_ARGS
+
+bv_panel:
+	BC_ZERO
+	XORQ  AX, AX
+	MOVQ  BX, R11
+	MOVQ  gemmS8BcastArgs_kp(R13), CX
+	TESTQ CX, CX
+	JZ    bv_odd
+
+bv_loop:
+	BC_PAIR_VNNI(BC_ROW_VNNI)
+	ADDQ $2, AX
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  bv_loop
+
+bv_odd:
+	CMPQ gemmS8BcastArgs_kodd(R13), $0
+	JEQ  bv_store
+	BC_PAIR_VNNI(BC_ODD_VNNI)
+
+bv_store:
+	BC_STORE
+	ADDQ gemmS8BcastArgs_bps(R13), BX
+	DECQ gemmS8BcastArgs_np(R13)
+	JNZ  bv_panel
+	VZEROUPPER
+	RET
+
+// AVX2: VPMADDWD into Y15, then VPADDD.
+#define BC_ROW_AVX2(ptr, acc0, acc1) \
+	VPBROADCASTW (ptr)(AX*1), X14; \
+	VPMOVSXBW    X14, Y14;         \
+	VPMADDWD     Y12, Y14, Y15;    \
+	VPADDD       Y15, acc0, acc0;  \
+	VPMADDWD     Y13, Y14, Y15;    \
+	VPADDD       Y15, acc1, acc1
+
+#define BC_ODD_AVX2(ptr, acc0, acc1) \
+	VPBROADCASTB (ptr)(AX*1), X14; \
+	VPMOVSXBW    X14, Y14;         \
+	VPMADDWD     Y12, Y14, Y15;    \
+	VPADDD       Y15, acc0, acc0;  \
+	VPMADDWD     Y13, Y14, Y15;    \
+	VPADDD       Y15, acc1, acc1
+
+// func gemmS8Bcast_6x16_avx2(p *gemmS8BcastArgs)
+TEXT ·gemmS8Bcast_6x16_avx2(SB), NOSPLIT, $0-8
+	BC_ARGS
+
+ba_panel:
+	BC_ZERO
+	XORQ  AX, AX
+	MOVQ  BX, R11
+	MOVQ  gemmS8BcastArgs_kp(R13), CX
+	TESTQ CX, CX
+	JZ    ba_odd
+
+ba_loop:
+	BC_PAIR_VNNI(BC_ROW_AVX2)
+	ADDQ $2, AX
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  ba_loop
+
+ba_odd:
+	CMPQ gemmS8BcastArgs_kodd(R13), $0
+	JEQ  ba_store
+	BC_PAIR_VNNI(BC_ODD_AVX2)
+
+ba_store:
+	BC_STORE
+	ADDQ gemmS8BcastArgs_bps(R13), BX
+	DECQ gemmS8BcastArgs_np(R13)
+	JNZ  ba_panel
+	VZEROUPPER
+	RET

@@ -12,7 +12,7 @@ import (
 // TestGemmS8AsmSelected asserts that the assembly impls this CPU supports
 // are registered as available and that dispatch picks the best of them:
 // under qemu -cpu max the SDOT kernel, under -cpu cortex-a72 the widening
-// one, on an AVX2 machine the AVX2 one.
+// one, on an AVX2 machine the AVX2 broadcast one (VNNI where present).
 func TestGemmS8AsmSelected(t *testing.T) {
 	avail := map[string]bool{}
 	for _, im := range qGemmImpls() {
@@ -22,13 +22,18 @@ func TestGemmS8AsmSelected(t *testing.T) {
 	switch runtime.GOARCH {
 	case "amd64":
 		if cpu.X86.HasAVX2 {
-			want = "gemmS8_4x2_avx2"
-		}
-		if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+			want = "gemmS8_6x16_avx2"
 			if !avail["gemmS8_4x2_avx2"] {
 				t.Errorf("gemmS8_4x2_avx2 not available")
 			}
-			want = "gemmS8_4x2_vnni"
+		}
+		if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
+			for _, n := range []string{"gemmS8_6x16_avx2", "gemmS8_4x2_vnni"} {
+				if !avail[n] {
+					t.Errorf("%s not available", n)
+				}
+			}
+			want = "gemmS8_6x16_vnni"
 		}
 	case "arm64":
 		if !avail["gemmS8_4x2_neon"] {

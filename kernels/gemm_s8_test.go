@@ -29,8 +29,8 @@ func TestGemmS8DotEdges(t *testing.T) {
 	r := ckRNG(t)
 	for _, gm := range qGemmImpls() {
 		for _, K := range []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 100, 577} {
-			for _, N := range []int{1, 2, 3, 13, 24, 31, 32, 33, 65} {
-				for _, M := range []int{1, 3, 4, 5, 8, 13} {
+			for _, N := range []int{1, 2, 3, 13, 16, 17, 24, 31, 32, 33, 65, 129} {
+				for _, M := range []int{1, 3, 4, 5, 6, 7, 8, 13} {
 					mode := qModes[(K+N+M)%2]
 					x, w := qRandS8(r, M*K), qRandS8(r, K*N)
 					if (K+M)%5 == 0 { // extremes: every product 128·128

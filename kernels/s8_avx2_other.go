@@ -21,3 +21,11 @@ func requantS8Float_avx2(*rqRowsArgs) { panic("kernels: requantS8Float_avx2 is n
 func requantS8Fixed_avx2(*rqRowsArgs) { panic("kernels: requantS8Fixed_avx2 is not compiled in") }
 
 func dwconvS8Acc_avx2(*dwS8Args) { panic("kernels: dwconvS8Acc_avx2 is not compiled in") }
+
+func gemmS8Bcast_6x16_avx2(*gemmS8BcastArgs) {
+	panic("kernels: gemmS8Bcast_6x16_avx2 is not compiled in")
+}
+
+func gemmS8Bcast_6x16_vnni(*gemmS8BcastArgs) {
+	panic("kernels: gemmS8Bcast_6x16_vnni is not compiled in")
+}
