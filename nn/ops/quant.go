@@ -47,6 +47,16 @@ func compileQuantize(g *graph.Graph, n *graph.Node) (Op, error) {
 func (o *quantizeOp) ScratchLen() int { return 0 }
 
 func (o *quantizeOp) Run(x *Exec, in, out []*tensor.Tensor) {
+	if o.fromFloat && o.channels == 1 && o.halfEven {
+		switch out[0].DType {
+		case tensor.Int8:
+			quantizeHalfEven(in[0].F32, o.scale[0], o.zero[0], o.lo, o.hi, out[0].I8)
+			return
+		case tensor.Uint8:
+			quantizeHalfEven(in[0].F32, o.scale[0], o.zero[0], o.lo, o.hi, out[0].U8)
+			return
+		}
+	}
 	n := in[0].Len()
 	for i := 0; i < n; i++ {
 		c := 0
@@ -63,6 +73,26 @@ func (o *quantizeOp) Run(x *Exec, in, out []*tensor.Tensor) {
 		q := roundQ(v/o.scale[c], o.halfEven) + float64(o.zero[c])
 		q = math.Max(float64(o.lo), math.Min(float64(o.hi), q))
 		writeInt(out[0], i, int32(q))
+	}
+}
+
+// quantizeHalfEven is the per-tensor ONNX case of quantizeOp.Run with the
+// same results: the float32 quotient clamped to [lo−zero, hi−zero] (integer
+// bounds, so clamping before rounding equals clamping after) and rounded
+// half to even by the 1.5·2^23 addition (exact for |q| <= 2^22, which the
+// clamp ensures); NaN gives the zero point, as roundQ's 0 does.
+func quantizeHalfEven[T int8 | uint8](x []float32, scale float32, zero, lo, hi int32, y []T) {
+	const magic = 12582912 // 1.5 * 2^23
+	flo, fhi := float32(lo-zero), float32(hi-zero)
+	y = y[:len(x)]
+	for i, v := range x {
+		q := v / scale
+		if q != q {
+			y[i] = T(zero)
+			continue
+		}
+		q = min(max(q, flo), fhi)
+		y[i] = T(int32(float32(q+magic)-magic) + zero)
 	}
 }
 
