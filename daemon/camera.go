@@ -84,6 +84,7 @@ type cam struct {
 	jpegSeq  uint64
 	jpegData []byte
 	fps      atomic.Uint64 // math.Float64bits
+	lastAt   atomic.Int64  // when the last frame was classified, Unix nanoseconds
 }
 
 func (c *cam) setState(s string) { c.state.Store(s) }
@@ -316,6 +317,7 @@ func topK(idx []int, probs []float32, k int) int {
 
 func (c *cam) updateFPS() {
 	now := time.Now()
+	c.lastAt.Store(now.UnixNano())
 	n := len(c.times)
 	c.times[c.nTimes%n] = now
 	c.nTimes++
@@ -441,6 +443,9 @@ func (c *cam) status() api.CameraStatus {
 		Name: c.cfg.Name, Source: c.source, State: c.stateString(),
 		Frames: c.frames.Load(), Classified: c.classified.Load(), Dropped: c.dropped.Load(),
 		FPS: math.Float64frombits(c.fps.Load()), FixedModel: c.cfg.Model,
+	}
+	if time.Since(time.Unix(0, c.lastAt.Load())) > 2*time.Second {
+		s.FPS = 0 // nothing classified lately (the source stalled or stopped)
 	}
 	if e, ok := c.lastErr.Load().(string); ok {
 		s.Error = e
