@@ -897,3 +897,52 @@ func TestLiveMJPEG(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamsOutliveReadTimeout: a server's ReadTimeout (ocellus serve sets one
+// for slow uploads) does not end an event stream or a live view (net/http lifts
+// the read deadline once a bodiless request is read).
+func TestStreamsOutliveReadTimeout(t *testing.T) {
+	f := newFake(t)
+	s, h := newTestServer(t, f, Options{})
+	s.predictEvery = time.Millisecond
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout = 50 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	c := openSSE(t, srv.URL+"/api/v1/events?types=training")
+	waitFor(t, "the subscription", func() bool { return f.subscribers() == 1 })
+	time.Sleep(300 * time.Millisecond) // well past the read timeout
+	f.publish(api.Event{Type: "training", Data: api.Training{State: "running"}})
+	if typ, _ := c.next(false); typ != "training" {
+		t.Fatalf("event %q after the read timeout", typ)
+	}
+
+	f.setFrame(testJPEG(t, 1), "circle", 0.5)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/cameras/cam0/live.mjpeg?fps=30", nil)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	if _, err := mr.NextPart(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	want := testJPEG(t, 2)
+	f.setFrame(want, "square", 0.5)
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("live view after the read timeout: %v", err)
+		}
+		b, _ := io.ReadAll(part)
+		if bytes.Equal(b, want) {
+			break
+		}
+	}
+}

@@ -615,8 +615,20 @@
     if (es) es.close();
     const conn = $("conn");
     es = new EventSource(`${API}/events?types=prediction,training,model,sample,inbox`);
-    es.onopen = () => { conn.dataset.state = "open"; conn.title = "live updates: connected"; loadStatus().catch(() => {}); };
-    es.onerror = () => { conn.dataset.state = es.readyState === EventSource.CLOSED ? "closed" : "connecting"; conn.title = "live updates: reconnecting"; };
+    let lost = false;
+    es.onopen = () => {
+      conn.dataset.state = "open";
+      conn.title = "live updates: connected";
+      loadStatus().catch(() => {});
+      // Back after the daemon restarted: the live stream ended with it.
+      if (lost) { lost = false; startLive(); loadModels().catch(() => {}); refreshSamples(); refreshInbox(); }
+    };
+    es.onerror = () => {
+      lost = true;
+      conn.dataset.state = es.readyState === EventSource.CLOSED ? "closed" : "connecting";
+      conn.title = "live updates: reconnecting";
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    };
     es.addEventListener("prediction", (e) => showPrediction(JSON.parse(e.data)));
     es.addEventListener("training", (e) => renderTraining(JSON.parse(e.data)));
     es.addEventListener("model", (e) => { setModel(JSON.parse(e.data)); renderLabelButtons(); loadModels().catch(() => {}); });
