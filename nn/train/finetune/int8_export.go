@@ -33,7 +33,11 @@ func exportInt8(blob []byte, basePath string) ([]byte, error) {
 		return nil, fmt.Errorf("finetune: export: the blob's int8 header and its base %s disagree", basePath)
 	}
 	if h.CutNode != train.HeadNode || h.LastLayers != 0 {
-		return nil, fmt.Errorf("%w: only head-only versions are exported (this one trained from %q / last %d layers)", ErrInt8Export, h.CutNode, h.LastLayers)
+		tail := fmt.Sprintf("the last %d layers", h.LastLayers)
+		if h.CutNode != "" {
+			tail = fmt.Sprintf("from node %q", h.CutNode)
+		}
+		return nil, fmt.Errorf("%w: only head-only versions are exported; this one's trained tail is %s (train with --epochs 0 for a head-only version)", ErrInt8Export, tail)
 	}
 	feat, err := headInput(t.Split().Graph())
 	if err != nil {
