@@ -124,6 +124,8 @@ func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
 // first. Dispatch takes the first available entry that is Fast (else the
 // first available); tests and benchmarks loop over all available entries.
 var gemmS8Impls = []gemmS8Impl{
+	{Name: "gemmS8_6x16_vnni8", Available: gemmS8HaveVNNI, Fast: always, MR: 6, NR: 16, KPad: 4, Narrow: true,
+		PanelLen: panelLenBcastU8, Pack: packBcastU8, Fn: gemmS8_6x16_vnni8, Gemv: gemvS8_6x16_vnni8},
 	{Name: "gemmS8_6x16_vnni", Available: gemmS8HaveVNNI, Fast: always, MR: 6, NR: 16, KPad: 2,
 		PanelLen: panelLenBcast, Pack: packBcastS16, Fn: gemmS8_6x16_vnni, Gemv: gemvS8_6x16_vnni},
 	{Name: "gemmS8_6x16_avx2", Available: gemmS8HaveAVX2, Fast: always, MR: 6, NR: 16, KPad: 2,

@@ -55,3 +55,9 @@ func gemmS8Bcast_6x16_avx2(p *gemmS8BcastArgs)
 //
 //go:noescape
 func gemmS8Bcast_6x16_vnni(p *gemmS8BcastArgs)
+
+// gemmS8BcastU8_6x16_vnni is the u8 broadcast kernel with VPDPBUSD
+// (gemm_s8_bcast.go, gemm_s8_amd64.s).
+//
+//go:noescape
+func gemmS8BcastU8_6x16_vnni(p *gemmS8BcastU8Args)

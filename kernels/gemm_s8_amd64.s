@@ -353,3 +353,82 @@ ba_store:
 	JNZ  ba_panel
 	VZEROUPPER
 	RET
+
+// u8 broadcast kernel (gemm_s8_bcast.go): registers as the broadcast
+// kernels; Y15 = 0x80 in every byte; the quad's weights in Y12, Y13.
+#define BU_ROW(ptr, acc0, acc1) \
+	VPBROADCASTD (ptr)(AX*1), Y14; \
+	VPXOR        Y15, Y14, Y14;    \
+	VPDPBUSD     Y12, Y14, acc0;   \
+	VPDPBUSD     Y13, Y14, acc1
+
+#define BU_QUAD \
+	VMOVDQU (R11), Y12;     \
+	VMOVDQU 32(R11), Y13;   \
+	BU_ROW(SI, Y0, Y1);     \
+	BU_ROW(DI, Y2, Y3);     \
+	BU_ROW(R8, Y4, Y5);     \
+	BU_ROW(R9, Y6, Y7);     \
+	BU_ROW(R10, Y8, Y9);    \
+	BU_ROW(R12, Y10, Y11)
+
+#define BU_ROWS(off) \
+	MOVQ (off+0)(R13), SI;   \
+	MOVQ (off+8)(R13), DI;   \
+	MOVQ (off+16)(R13), R8;  \
+	MOVQ (off+24)(R13), R9;  \
+	MOVQ (off+32)(R13), R10; \
+	MOVQ (off+40)(R13), R12
+
+// func gemmS8BcastU8_6x16_vnni(p *gemmS8BcastU8Args)
+TEXT ·gemmS8BcastU8_6x16_vnni(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), R13
+	MOVQ         gemmS8BcastU8Args_b(R13), BX
+	MOVQ         gemmS8BcastU8Args_acc(R13), DX
+	MOVQ         gemmS8BcastU8Args_ldacc(R13), R14
+	MOVL         $0x80808080, AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, Y15
+
+bu_panel:
+	// Accumulators start from the panel's corrections −128·Σ w'.
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	BU_ROWS(gemmS8BcastU8Args_a)
+	XORQ  AX, AX
+	LEAQ  64(BX), R11
+	MOVQ  gemmS8BcastU8Args_kq(R13), CX
+	TESTQ CX, CX
+	JZ    bu_tail
+
+bu_loop:
+	BU_QUAD
+	ADDQ $4, AX
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  bu_loop
+
+bu_tail:
+	CMPQ gemmS8BcastU8Args_kt(R13), $0
+	JEQ  bu_store
+	BU_ROWS(gemmS8BcastU8Args_t)
+	XORQ AX, AX
+	BU_QUAD
+
+bu_store:
+	BC_STORE
+	ADDQ gemmS8BcastU8Args_bps(R13), BX
+	DECQ gemmS8BcastU8Args_np(R13)
+	JNZ  bu_panel
+	VZEROUPPER
+	RET

@@ -12,7 +12,8 @@ import (
 // TestGemmS8AsmSelected asserts that the assembly impls this CPU supports
 // are registered as available and that dispatch picks the best of them:
 // under qemu -cpu max the SDOT kernel, under -cpu cortex-a72 the widening
-// one, on an AVX2 machine the AVX2 broadcast one (VNNI where present).
+// one, on an AVX2 machine the AVX2 broadcast one (with AVX512_VNNI the
+// VPDPBUSD one, whose wide-weight fallback is the VPDPWSSD one).
 func TestGemmS8AsmSelected(t *testing.T) {
 	avail := map[string]bool{}
 	for _, im := range qGemmImpls() {
@@ -28,12 +29,12 @@ func TestGemmS8AsmSelected(t *testing.T) {
 			}
 		}
 		if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI {
-			for _, n := range []string{"gemmS8_6x16_avx2", "gemmS8_4x2_vnni"} {
+			for _, n := range []string{"gemmS8_6x16_vnni", "gemmS8_6x16_avx2", "gemmS8_4x2_vnni"} {
 				if !avail[n] {
 					t.Errorf("%s not available", n)
 				}
 			}
-			want = "gemmS8_6x16_vnni"
+			want = "gemmS8_6x16_vnni8"
 		}
 	case "arm64":
 		if !avail["gemmS8_4x2_neon"] {

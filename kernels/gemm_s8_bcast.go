@@ -133,3 +133,106 @@ func gemmS8_6x16_vnni(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ld
 func gemvS8_6x16_vnni(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
 	gemmS8BcastRun(bcastS8VNNI, 1, kc, p0, p1, x, 0, b, y, 0, ep)
 }
+
+// The u8 broadcast kernel (gemmS8_6x16_vnni8, VPDPBUSD) multiplies four k
+// at once: unsigned bytes by signed bytes, summed into int32 without
+// saturation. A is int8, so the kernel flips its sign bit (a+128, an
+// unsigned byte); the panel starts with the 16 column sums −128·Σ_k w'
+// that the accumulators start from, so the stored sums are Σ a·w' exactly.
+// Weights must fit int8 (Narrow). Panel layout: 16 int32 corrections, then
+// per quad of k, 16 columns × 4 bytes (column j's k = 4q…4q+3 at 4j);
+// k past kc is zero, and the last partial quad of A is read from a zero
+// padded copy (tail pointers) so no row is read past its end.
+
+// panelLenBcastU8 is the words per panel of k rows.
+func panelLenBcastU8(k int) int { return 8 + (k+3)/4*8 }
+
+// packBcastU8 packs B [k][n] (element (kk, j) at b[kk*rs+j*cs], minus
+// wz(j), within int8) in the u8 kernel's layout.
+func packBcastU8(k, n int, b []int8, rs, cs int, wz func(j int) int32, dst []int64) {
+	pl := panelLenBcastU8(k)
+	np := (n + gemmS8BcastNR - 1) / gemmS8BcastNR
+	clear(dst[:np*pl])
+	for p := 0; p < np; p++ {
+		panel := dst[p*pl : (p+1)*pl]
+		corr := unsafe.Slice((*int32)(unsafe.Pointer(&panel[0])), gemmS8BcastNR)
+		q := unsafe.Slice((*int8)(unsafe.Pointer(&panel[8])), (pl-8)*8)
+		for jj := 0; jj < gemmS8BcastNR; jj++ {
+			j := p*gemmS8BcastNR + jj
+			if j >= n {
+				break
+			}
+			var s int32
+			for kk := 0; kk < k; kk++ {
+				v := int32(b[kk*rs+j*cs]) - wz(j)
+				if v < -128 || v > 127 {
+					panic("kernels: packBcastU8 weight outside int8")
+				}
+				q[kk/4*64+jj*4+kk%4] = int8(v)
+				s += v
+			}
+			corr[jj] = -128 * s
+		}
+	}
+}
+
+// gemmS8BcastU8Args is one call of the u8 kernel: as gemmS8BcastArgs with
+// kq whole quads of k, then one quad from the tail rows when kt is 1.
+type gemmS8BcastU8Args struct {
+	a     [gemmS8BcastMR]*int8
+	t     [gemmS8BcastMR]*int8 // last partial quad of each row, zero padded
+	b     *int64
+	acc   *int32
+	ldacc uintptr
+	bps   uintptr
+	kq    uintptr
+	kt    uintptr
+	np    uintptr
+}
+
+// gemmS8BcastU8Run is gemmS8BcastRun for the u8 kernel.
+func gemmS8BcastU8Run(mr, kc, p0, p1 int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) {
+	if p1 <= p0 || mr <= 0 {
+		return
+	}
+	pl := panelLenBcastU8(kc)
+	var args gemmS8BcastU8Args
+	var tail [gemmS8BcastMR][4]int8
+	kt := kc &^ 3
+	for i := range args.a {
+		o := 0
+		if i < mr {
+			o = i * lda
+		}
+		row := a[o:][:kc]
+		args.a[i] = &row[0]
+		copy(tail[i][:], row[kt:])
+		args.t[i] = &tail[i][0]
+	}
+	var acc [gemmS8BcastMR * gemmS8BcastLd]int32
+	args.acc = &acc[0]
+	args.ldacc = gemmS8BcastLd * 4
+	args.bps = uintptr(pl) * 8
+	args.kq = uintptr(kc / 4)
+	if kt < kc {
+		args.kt = 1
+	}
+	_ = b[p1*pl-1]
+	for q := p0; q < p1; q += gemmS8BcastChunk {
+		nq := min(gemmS8BcastChunk, p1-q)
+		args.b = &b[q*pl]
+		args.np = uintptr(nq)
+		gemmS8BcastU8_6x16_vnni(&args)
+		j0 := q * gemmS8BcastNR
+		nj := min(nq*gemmS8BcastNR, ep.n-j0)
+		ep.rq.rows(acc[:], gemmS8BcastLd, ep.bias[j0:j0+nj], ep.c0+j0, nj, mr, y[j0:], ldy)
+	}
+}
+
+func gemmS8_6x16_vnni8(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) {
+	gemmS8BcastU8Run(mr, kc, 0, np, a, lda, b, y, ldy, ep)
+}
+
+func gemvS8_6x16_vnni8(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
+	gemmS8BcastU8Run(1, kc, p0, p1, x, 0, b, y, 0, ep)
+}
