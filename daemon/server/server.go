@@ -6,8 +6,53 @@
 // what New registers and what the tests iterate over, so that no route escapes
 // the authentication test. Errors are JSON, {"error":"..."}, with the status
 // codes of errorStatus: 400 bad input, 401 missing or wrong token, 403
-// cross-origin mutating request, 404 not found, 409 busy or conflict, 413 body
-// too large, 503 no frame yet or not ready.
+// cross-origin mutating request, 404 not found, 409 busy or conflict (a
+// duplicate image, too few samples to train, …), 413 body too large, 503 no
+// frame yet or not ready, 507 disk full.
+//
+// The routes (request and answer shapes are in package daemon/api and store):
+//
+//	GET    /api/v1/health                       {"status":"ok"}
+//	GET    /api/v1/ready                        200 {"ready":true} or 503 {"ready":false}
+//	GET    /api/v1/status                       api.Status
+//	GET    /api/v1/cameras/{cam}/prediction     api.Prediction
+//	GET    /api/v1/cameras/{cam}/snapshot.jpg   the newest frame (header X-Frame-Seq)
+//	GET    /api/v1/cameras/{cam}/live.mjpeg     multipart/x-mixed-replace JPEGs, ?fps=1..30 (10)
+//	POST   /api/v1/cameras/{cam}/capture        {"label":"x"} → 201 store.Sample (the current frame)
+//	GET    /api/v1/events                       server-sent events, ?types=prediction,training,model,sample,inbox
+//	GET    /api/v1/samples                      ?label=&split=&after=&limit= → {"samples":[…],"next_after":id|0}
+//	POST   /api/v1/samples                      multipart: file "image", field "label" → 201 store.Sample
+//	GET    /api/v1/samples/{id}                 store.Sample
+//	GET    /api/v1/samples/{id}/image.jpg       the JPEG
+//	PATCH  /api/v1/samples/{id}                 {"label":"y"} → store.Sample
+//	DELETE /api/v1/samples/{id}                 204
+//	GET    /api/v1/labels                       [store.Label]
+//	POST   /api/v1/labels                       {"name":"x"} → 201 {"name":"x"}
+//	GET    /api/v1/inbox                        [api.InboxItem]
+//	GET    /api/v1/inbox/{id}/image.jpg         the JPEG
+//	POST   /api/v1/inbox/{id}/label             {"label":"x"} → 201 store.Sample
+//	DELETE /api/v1/inbox/{id}                   204
+//	POST   /api/v1/training                     202 {"run":id}; 409 if one is running
+//	GET    /api/v1/training                     api.Training
+//	DELETE /api/v1/training                     202; 409 if none is running
+//	GET    /api/v1/runs                         [store.Run], newest first
+//	GET    /api/v1/runs/{id}                    {"run":store.Run,"epochs":[store.Epoch],"artifacts":[names]}
+//	GET    /api/v1/runs/{id}/artifacts/{name}   the file, typed by its extension
+//	GET    /api/v1/models                       {"models":[store.ModelVersion],"active":api.ModelInfo}
+//	POST   /api/v1/models/{id}/activate         api.ModelInfo
+//	POST   /api/v1/models/rollback              api.ModelInfo; 409 without a previous model
+//	GET    /api/v1/models/{id}/export           ONNX bytes as an attachment
+//	GET    /metrics                             Options.Metrics (Prometheus text)
+//	GET    /, /assets/…                         the web UI (package daemon/web)
+//
+// A duplicate image (capture, upload, inbox) answers 409 with the stored sample:
+// {"error":"…","sample":{…}}.
+//
+// Events are "event: TYPE\ndata: JSON\n\n"; a camera's predictions are thinned
+// to at most 10 per second per client (the newest one held back is sent when
+// its turn comes), a ": ping" comment goes out every 15 s, and the stream ends
+// when the client leaves or the engine closes the subscription. The engine
+// never waits for a client: its subscription drops what a slow one cannot take.
 //
 // Mutating requests (any method but GET, HEAD and OPTIONS) are refused 403 when
 // they come from another origin (http.CrossOriginProtection: Sec-Fetch-Site, or
