@@ -30,9 +30,13 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	perChannel := fs.Bool("per-channel", def.PerChannel, "one weight scale per output channel")
 	floatFirst := fs.Int("float-first", def.FloatFirst, "keep the first N quantizable compute nodes (Conv, MatMul, Gemm, Add, ...) in float")
 	floatLast := fs.Int("float-last", def.FloatLast, "keep the last N quantizable compute nodes in float (1: the classifier, so logits are not quantized)")
+	floatActs := fs.Int("float-activations", def.FloatActivations, "mixed precision: keep the N activations whose quantization alone moves the outputs most in float (a sensitivity pass quantizes each one alone)")
+	refineSamples := fs.Int("refine-samples", def.RefineSamples, "calibration images that --range-search, --float-activations and --bias-correction run through the quantized model")
+	rangeSearch := fs.Bool("range-search", def.RangeSearch, "choose each activation's range among minmax, percentile 99.9/99.99/99.999, entropy and mse by the error of the model's outputs (slow: minutes for a 224×224 model)")
+	biasCorr := fs.Int("bias-correction", def.BiasCorrection, "empirical bias-correction passes (0: none): subtract each Conv/Gemm output's mean int8 error per channel from its bias")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [preprocessing flags]")
+		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [--range-search] [--float-activations N] [--refine-samples N] [--bias-correction N] [preprocessing flags]")
 		fmt.Fprintln(stderr, "Writes an ONNX QDQ model: int8 per-channel weights, uint8 activations with ranges from the calibration images.")
 		fmt.Fprintln(stderr, "Preprocessing is chosen as for classify (input shape, then M.onnx"+preprocess.SidecarSuffix+", then the flags).")
 		fs.PrintDefaults()
@@ -59,6 +63,8 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Percentile, cfg.PerChannel = *percentile, *perChannel
 	cfg.FloatFirst, cfg.FloatLast = *floatFirst, *floatLast
+	cfg.FloatActivations, cfg.RefineSamples, cfg.BiasCorrection = *floatActs, *refineSamples, *biasCorr
+	cfg.RangeSearch = *rangeSearch
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
@@ -111,11 +117,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", it.name, err)
 		}
 	}
-	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
-	if err != nil {
-		return err
-	}
-	qm, rep, err := ptq.Quantize(prep, ranges, cfg)
+	qm, rep, err := cal.Quantize(cfg)
 	if err != nil {
 		return err
 	}

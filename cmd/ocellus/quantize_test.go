@@ -96,7 +96,8 @@ func TestQuantizeCLI(t *testing.T) {
 	os.WriteFile(filepath.Join(calib, "notes.txt"), []byte("not an image, ignored"), 0o644)
 	out := filepath.Join(dir, "tiny.q.onnx")
 	var stdout, stderr bytes.Buffer
-	args := []string{"quantize", "--model", model, "--calib", calib, "--out", out, "--method", "percentile", "--norm", "tf"}
+	args := []string{"quantize", "--model", model, "--calib", calib, "--out", out, "--method", "percentile", "--norm", "tf",
+		"--range-search=false", "--float-activations", "0"}
 	if code := run(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
@@ -125,6 +126,50 @@ func TestQuantizeCLI(t *testing.T) {
 	}
 	if spec.Offset != -1 || spec.Mean != [3]float32{} {
 		t.Errorf("sidecar %v does not hold the tf normalisation", spec)
+	}
+}
+
+// TestQuantizeCLIRefine: the refinement flags reach the quantizer (report
+// lines, metadata) and the kept-float activation keeps its Relu.
+func TestQuantizeCLIRefine(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyImageModel(t, dir)
+	calib := filepath.Join(dir, "calib")
+	for i := 0; i < 3; i++ {
+		writePNG(t, filepath.Join(calib, strconv.Itoa(i)+".png"), int64(i))
+	}
+	out := filepath.Join(dir, "tiny.q.onnx")
+	var stdout, stderr bytes.Buffer
+	args := []string{"quantize", "--model", model, "--calib", calib, "--out", out, "--method", "minmax",
+		"--range-search", "--float-activations", "1", "--refine-samples", "2", "--bias-correction", "1"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"activations kept float (most sensitive): 1:", "nodes, 1 passes"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnxpb.DecodeModel(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := ""
+	for _, p := range m.MetadataProps {
+		meta += p.Value
+	}
+	for _, want := range []string{"range_search=true", "float_activations=1", "bias_correction=1"} {
+		if !strings.Contains(meta, want) {
+			t.Errorf("metadata %q lacks %q", meta, want)
+		}
+	}
+	var stderr2 bytes.Buffer
+	if code := run([]string{"quantize", "--model", model, "--calib", calib, "--out", out, "--float-activations", "-1"}, &stdout, &stderr2); code != 2 {
+		t.Errorf("--float-activations -1: exit %d (%s), want 2", code, stderr2.String())
 	}
 }
 

@@ -28,6 +28,11 @@ type Calibrator struct {
 	prod    map[string]*onnxpb.Node
 	samples int
 	bins    int
+	// For Calibrator.Quantize: the prepared model, copies of the samples,
+	// the input shapes.
+	prep   *onnxpb.Model
+	kept   [][]*tensor.Tensor
+	shapes map[string][]int
 }
 
 // NewCalibrator compiles a prepared model (see Prepare) for calibration;
@@ -50,7 +55,8 @@ func NewCalibrator(m *onnxpb.Model, bins int, inputShapes map[string][]int) (*Ca
 	}
 	p := makePlan(m.Graph, 0, 0)
 	c := &Calibrator{model: mod, sess: mod.NewSession(), hists: map[string]*Histogram{},
-		inputs: map[string]bool{}, prod: map[string]*onnxpb.Node{}, bins: bins}
+		inputs: map[string]bool{}, prod: map[string]*onnxpb.Node{}, bins: bins,
+		prep: m, shapes: inputShapes}
 	for _, name := range p.calibrated() {
 		c.hists[name] = NewHistogram(bins)
 	}
@@ -83,7 +89,9 @@ func (c *Calibrator) Model() *nn.Model { return c.model }
 func (c *Calibrator) Samples() int { return c.samples }
 
 // Add runs one sample: one tensor per model input, in the model's own
-// layout (as nn.Session.Run takes them).
+// layout (as nn.Session.Run takes them). The calibrator keeps a copy of the
+// inputs for the passes of Calibrator.Quantize (a 224×224 RGB image is
+// 600 KB).
 func (c *Calibrator) Add(inputs ...*tensor.Tensor) error {
 	for i, spec := range c.model.Inputs() {
 		if i < len(inputs) && inputs[i] != nil && c.inputs[spec.Name] && inputs[i].DType == tensor.Float32 {
@@ -91,7 +99,10 @@ func (c *Calibrator) Add(inputs ...*tensor.Tensor) error {
 		}
 	}
 	_, err := c.sess.RunObserve(func(name string, t *tensor.Tensor) {
-		if h := c.hists[name]; h != nil && t.DType == tensor.Float32 {
+		if t.DType != tensor.Float32 {
+			return
+		}
+		if h := c.hists[name]; h != nil {
 			h.Add(t.F32)
 		}
 	}, inputs...)
@@ -99,6 +110,13 @@ func (c *Calibrator) Add(inputs ...*tensor.Tensor) error {
 		return fmt.Errorf("ptq: calibration run: %w", err)
 	}
 	c.samples++
+	keep := make([]*tensor.Tensor, len(inputs))
+	for i, x := range inputs {
+		if x != nil {
+			keep[i] = x.Clone()
+		}
+	}
+	c.kept = append(c.kept, keep)
 	return nil
 }
 

@@ -69,13 +69,37 @@ type Config struct {
 	// not rounded to uint8 (the standard "skip the last layer" of
 	// post-training quantization); 2 when the bias is a separate Add.
 	FloatFirst, FloatLast int
+	// RefineSamples is the number of calibration samples (spread over
+	// those added) that the refinements below run through the quantized
+	// model (Calibrator.Quantize).
+	RefineSamples int
+	// BiasCorrection is the number of empirical bias-correction passes
+	// (0: none). A pass goes through the Conv and Gemm nodes in graph
+	// order, the corrections of the earlier ones in place, and subtracts
+	// from each bias the mean error of the node's output per channel (int8
+	// execution minus float, before the activation).
+	BiasCorrection int
+	// FloatActivations (mixed precision) keeps that many activations float:
+	// each activation is quantized alone, the distance of the outputs from
+	// the float model's measured, and the most sensitive ones get no Q/DQ
+	// pair (their producers write float, their readers read float).
+	FloatActivations int
+	// RangeSearch chooses each activation's range among minmax, percentile
+	// 99.9/99.99/99.999, entropy and MSE by the error of the model's outputs
+	// on RefineSamples calibration samples (in graph order, the
+	// activations before it quantized, those after it float), instead of
+	// Method for all.
+	RangeSearch bool
 }
 
-// DefaultConfig is per-channel weights, activation ranges keeping 99.99 % of
-// the calibration values (the method that kept MobileNetV2's top-1 closest
-// to the float model; see the package documentation), 2048 bins a side.
+// DefaultConfig is the configuration that kept MobileNetV2's top-1 closest
+// to the float model (see the package documentation): per-channel weights,
+// entropy activation ranges refined per activation by the range search,
+// the 4 most sensitive activations kept float, 16 refinement samples,
+// no bias correction, 2048 histogram bins a side.
 func DefaultConfig() Config {
-	return Config{Method: Percentile, Percentile: 99.99, PerChannel: true, Bins: 2048}
+	return Config{Method: Entropy, Percentile: 99.99, PerChannel: true, Bins: 2048,
+		RefineSamples: 16, RangeSearch: true, FloatActivations: 4}
 }
 
 // Validate checks the fields.
@@ -85,6 +109,12 @@ func (c Config) Validate() error {
 	}
 	if !(c.Percentile > 50 && c.Percentile <= 100) {
 		return fmt.Errorf("ptq: percentile %g: want 50 < p <= 100: %w", c.Percentile, ErrConfig)
+	}
+	if c.BiasCorrection < 0 || c.BiasCorrection > 10 {
+		return fmt.Errorf("ptq: %d bias-correction passes: want 0..10: %w", c.BiasCorrection, ErrConfig)
+	}
+	if c.FloatActivations < 0 || c.RefineSamples < 0 {
+		return fmt.Errorf("ptq: float activations %d, refine samples %d: want >= 0: %w", c.FloatActivations, c.RefineSamples, ErrConfig)
 	}
 	if c.FloatFirst < 0 || c.FloatLast < 0 {
 		return fmt.Errorf("ptq: float first/last %d/%d: want >= 0: %w", c.FloatFirst, c.FloatLast, ErrConfig)

@@ -432,3 +432,23 @@ func keepFloat(g *onnxpb.Graph, p *plan, first, last int) {
 		delete(p.roles, i)
 	}
 }
+
+// keepFloatActs takes the activations in acts out of the plan (mixed
+// precision): they get no Q/DQ pair, nor do the pass-through values sharing
+// their parameters, and a Relu/Clip folded into their producer stays a node.
+// Their producer then writes a float value and their readers read it.
+func (p *plan) keepFloatActs(g *onnxpb.Graph, acts map[string]bool) {
+	if len(acts) == 0 {
+		return
+	}
+	for t, src := range p.tensors {
+		if acts[src] {
+			delete(p.tensors, t)
+		}
+	}
+	for ai := range p.folds {
+		if acts[g.Nodes[ai].Outputs[0]] {
+			delete(p.folds, ai)
+		}
+	}
+}

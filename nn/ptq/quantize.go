@@ -24,6 +24,18 @@ type Report struct {
 	Activations, Weights int
 	// ClampedBias counts bias values that did not fit in int32.
 	ClampedBias int
+	// BiasCorrected is the number of nodes whose bias the last of
+	// BiasPasses bias-correction passes adjusted (Calibrator.Quantize).
+	BiasCorrected, BiasPasses int
+	// FloatActivations is the number of activations kept float (mixed
+	// precision); Sensitivity lists every activation's measured
+	// sensitivity, most sensitive first (Calibrator.Quantize with
+	// Config.FloatActivations > 0; the first FloatActivations are float).
+	FloatActivations int
+	Sensitivity      []Sensitivity
+	// RangeSearched is the number of activations whose range the range
+	// search (Config.RangeSearch) took from another method than Config.Method.
+	RangeSearched int
 }
 
 // String prints the report on a few lines.
@@ -36,6 +48,18 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "activation Q/DQ pairs: %d, int8 weight tensors: %d, folded Relu/Clip: %d", r.Activations, r.Weights, r.Folded)
 	if r.ClampedBias > 0 {
 		fmt.Fprintf(&b, ", bias values clamped to int32: %d", r.ClampedBias)
+	}
+	if r.FloatActivations > 0 {
+		fmt.Fprintf(&b, "\nactivations kept float (most sensitive): %d:", r.FloatActivations)
+		for _, s := range r.Sensitivity[:r.FloatActivations] {
+			fmt.Fprintf(&b, " %s (%.2g)", s.Tensor, s.Error)
+		}
+	}
+	if r.RangeSearched > 0 {
+		fmt.Fprintf(&b, "\nrange search: %d activations took another method's range", r.RangeSearched)
+	}
+	if r.BiasPasses > 0 {
+		fmt.Fprintf(&b, "\nbias correction: %d nodes, %d passes", r.BiasCorrected, r.BiasPasses)
 	}
 	return b.String()
 }
@@ -85,10 +109,25 @@ const MetadataKey = "ocellus.ptq"
 // Concat and the pass-through ops. Everything else (Softmax, Sigmoid,
 // HardSigmoid, HardSwish, ConvTranspose, ...) stays float between
 // DequantizeLinear and QuantizeLinear.
+//
+// The refinements of cfg that rerun calibration samples (RangeSearch,
+// FloatActivations, BiasCorrection) are Calibrator.Quantize's; Quantize
+// ignores them.
 func Quantize(m *onnxpb.Model, ranges map[string]Range, cfg Config) (*onnxpb.Model, *Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
+	qm, q, err := quantize(m, ranges, cfg, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return qm, q.rep, nil
+}
+
+// quantize is Quantize without the config check; the quantizer it returns
+// maps the nodes of m (by index) to their rewritten copies (q.nodes), and
+// tensors in floatActs keep no Q/DQ pair (mixed precision).
+func quantize(m *onnxpb.Model, ranges map[string]Range, cfg Config, floatActs map[string]bool) (*onnxpb.Model, *quantizer, error) {
 	if m == nil || m.Graph == nil {
 		return nil, nil, fmt.Errorf("ptq: model has no graph: %w", ErrModel)
 	}
@@ -103,6 +142,8 @@ func Quantize(m *onnxpb.Model, ranges map[string]Range, cfg Config) (*onnxpb.Mod
 		rep: &Report{Quantized: map[string]int{}, Float: map[string]int{}},
 		dq:  map[string]string{}, params: map[string]qparams{}, weights: map[string]*weightDQ{}}
 	q.plan = makePlan(q.g, cfg.FloatFirst, cfg.FloatLast)
+	q.plan.keepFloatActs(q.g, floatActs)
+	q.nodes = append([]*onnxpb.Node{}, q.g.Nodes...)
 	if err := q.resolveParams(ranges); err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +165,7 @@ func Quantize(m *onnxpb.Model, ranges map[string]Range, cfg Config) (*onnxpb.Mod
 		}
 	}
 	m.MetadataProps = append(props, &onnxpb.StringStringEntry{Key: MetadataKey, Value: desc})
-	return m, q.rep, nil
+	return m, q, nil
 }
 
 type quantizer struct {
@@ -138,6 +179,7 @@ type quantizer struct {
 	params  map[string]qparams   // quantized activation → its parameters
 	weights map[string]*weightDQ // cache key → dequantized constant
 	head    []*onnxpb.Node       // DequantizeLinear of constants, graph-input Q/DQ
+	nodes   []*onnxpb.Node       // the nodes of the source graph by index (rewritten in place)
 }
 
 type weightDQ struct {
@@ -288,6 +330,9 @@ func (q *quantizer) constDQ(n *onnxpb.Node, orig []string, roles []inputRole, j 
 		q.rep.Weights++
 		return out, nil
 	case roleBias:
+		if _, ok := q.params[orig[0]]; !ok {
+			return name, nil // a float input (mixed precision): the bias stays float
+		}
 		// The weight (input 1) was quantized first: roles are in input order.
 		key := fmt.Sprintf("w:%s:%d", orig[1], roles[1].axis)
 		if w := q.weights[key+":"+nodeBase(n)]; w != nil {
@@ -350,6 +395,9 @@ func (q *quantizer) emitDQ(name string, dims []int64, scales []float32, axis int
 func (q *quantizer) biasBound(orig []string, roles []inputRole) ([]float32, error) {
 	if len(roles) < 3 || roles[2].role != roleBias {
 		return nil, nil
+	}
+	if _, ok := q.params[orig[0]]; !ok {
+		return nil, nil // a float input: the bias stays float
 	}
 	b, err := floatData(q.inits[orig[2]])
 	if err != nil {

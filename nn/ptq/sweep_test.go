@@ -1,0 +1,111 @@
+package ptq
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/nn/tensor"
+)
+
+// TestMixedPrecisionSweep measures mixed precision on MobileNetV2
+// (mobilenetv2-1.0-imagenet-dequant.onnx): calibrated on
+// OCELLUS_PTQ_CAL (100) hymenoptera/train images, one range search (if
+// OCELLUS_PTQ_RANGE_SEARCH is set) and one sensitivity pass on
+// RefineSamples of them, then, for each count in OCELLUS_PTQ_SWEEP (e.g.
+// 0,2,4,8), the model with that many of the most sensitive activations
+// float: top-1 agreement of ocellus's int8 execution with ocellus's float
+// execution on hymenoptera/val and on all images, and the int8 time per
+// image. OCELLUS_PTQ_METHOD (entropy) and OCELLUS_PTQ_FLOAT_LAST (0) set
+// the base configuration:
+//
+//	OCELLUS_PTQ_SWEEP=0,2,4,6,8,12 OCELLUS_PTQ_RANGE_SEARCH=1 go test -run TestMixedPrecisionSweep -v -timeout 60m ./nn/ptq
+func TestMixedPrecisionSweep(t *testing.T) {
+	sweep := os.Getenv("OCELLUS_PTQ_SWEEP")
+	if sweep == "" || testing.Short() {
+		t.Skip("a sweep takes many minutes; run it with OCELLUS_PTQ_SWEEP=0,2,4,8 (see sweep_test.go)")
+	}
+	src := loadShared(t, "mobilenetv2-1.0-imagenet-dequant.onnx")
+	prep, err := Prepare(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
+	val := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val"))
+	cal, err := NewCalibrator(prep, DefaultConfig().Bins, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := cal.Model().Inputs()[0]
+	spec := preprocess.DefaultSpec()
+	calFiles := spread(train, envInt(t, "OCELLUS_PTQ_CAL", 100))
+	cb := imageBatch(t, spec, calFiles)
+	n := spec.Len()
+	for i := range calFiles {
+		if err := cal.Add(tensor.FromF32(cb.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := imageBatch(t, spec, append(append([]string{}, val...), train...))
+	want := argmaxRows(runOcellus(t, writeModel(t, prep, "f.onnx"), in.Name, all), all.Shape[0])
+	cfg := DefaultConfig()
+	cfg.Method = Entropy
+	if s := os.Getenv("OCELLUS_PTQ_METHOD"); s != "" {
+		if cfg.Method, err = ParseMethod(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := os.Getenv("OCELLUS_PTQ_FLOAT_LAST"); s != "" {
+		cfg.FloatLast, _ = strconv.Atoi(s)
+	}
+	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := cal.newEvaluator(cfg.RefineSamples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if os.Getenv("OCELLUS_PTQ_RANGE_SEARCH") != "" {
+		var changed int
+		if ranges, changed, err = cal.searchRanges(e, prep, ranges, cfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("range search: %v, %d activations changed method", time.Since(t0).Round(time.Second), changed)
+	}
+	t0 = time.Now()
+	sens, err := cal.sensitivities(e, prep, ranges, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sensitivity pass: %v, %d activations; most sensitive:", time.Since(t0).Round(time.Second), len(sens))
+	for _, s := range sens[:min(12, len(sens))] {
+		t.Logf("  %-24s %.3g", s.Tensor, s.Error)
+	}
+	nv := len(val)
+	for _, f := range strings.Split(sweep, ",") {
+		k, err := strconv.Atoi(f)
+		if err != nil || k < 0 || k > len(sens) {
+			t.Fatalf("OCELLUS_PTQ_SWEEP: %q", f)
+		}
+		acts := map[string]bool{}
+		for _, s := range sens[:k] {
+			acts[s.Tensor] = true
+		}
+		qm, _, err := quantize(prep, ranges, cfg, acts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Now()
+		got := argmaxRows(runOcellus(t, writeModel(t, qm, "q.onnx"), in.Name, all), all.Shape[0])
+		per := time.Since(t1) / time.Duration(len(got))
+		a, b := agree(got[:nv], want[:nv]), agree(got, want)
+		t.Logf("float activations %2d: val %d/%d %.1f %%, all %d/%d %.1f %% (%v per image, int8, loaded machine)",
+			k, a, nv, 100*float64(a)/float64(nv), b, len(got), 100*float64(b)/float64(len(got)), per.Round(time.Millisecond))
+	}
+}
