@@ -157,6 +157,7 @@ func (c *ConvS8) packGemm(w []int8, wz func(int) int32, wide bool) {
 		oc0 := gi * c.ocg
 		packGemmS8B(im, c.kg, c.ocg, w[oc0*c.kg:], 1, c.kg, func(j int) int32 { return wz(oc0 + j) }, c.wp[gi*c.wpg:])
 		c.epi[gi] = gemmS8Epi{bias: c.biasAdj[oc0 : oc0+c.ocg], rq: c.rq, c0: oc0, n: c.ocg, kblk: im.kBlock(wide)}
+		c.epi[gi].padFloat()
 	}
 }
 

@@ -60,6 +60,7 @@ func packDenseS8With(K, N int, w []int8, nk bool, wZero []int32, bias []int32, x
 		adj[j] -= xZero * s
 	}
 	d.epi = gemmS8Epi{bias: adj, rq: newRequantPlan("kernels: PackDenseS8", &rq, N), n: N, kblk: im.kBlock(wide)}
+	d.epi.padFloat()
 	return d
 }
 

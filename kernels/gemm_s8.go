@@ -52,6 +52,24 @@ type gemmS8Epi struct {
 	c0   int
 	n    int // valid columns
 	kblk int // k block for the packed lanes (0: all of kc)
+
+	// Float requantization fused into a kernel's store (padFloat): the
+	// bias and the scales of columns [0, n) padded with zeros to a
+	// multiple of 16. nil: not prepared (fixed point).
+	fbias  []int32
+	fscale []float32
+}
+
+// padFloat prepares fbias and fscale for a float requantization.
+func (ep *gemmS8Epi) padFloat() {
+	if ep.rq.mode != RequantFloat {
+		return
+	}
+	n16 := (ep.n + 15) &^ 15
+	ep.fbias = make([]int32, n16)
+	ep.fscale = make([]float32, n16)
+	copy(ep.fbias, ep.bias[:ep.n])
+	copy(ep.fscale, ep.rq.scale[ep.c0:ep.c0+ep.n])
 }
 
 // tile adds the bias to an MR×NR tile of sums (row stride nr), requantizes

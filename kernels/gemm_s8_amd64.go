@@ -61,3 +61,9 @@ func gemmS8Bcast_6x16_vnni(p *gemmS8BcastArgs)
 //
 //go:noescape
 func gemmS8BcastU8_6x16_vnni(p *gemmS8BcastU8Args)
+
+// gemmS8BcastU8F_6x16_vnni is gemmS8BcastU8_6x16_vnni with the float
+// requantization fused into its store (an int8 tile).
+//
+//go:noescape
+func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)

@@ -432,3 +432,101 @@ bu_store:
 	JNZ  bu_panel
 	VZEROUPPER
 	RET
+
+// Float requantization of row i's 16 sums (acc0, acc1) into 16 bytes at
+// (ptr): + bias (R14), float32, · scale (DI), clamp [Y12, Y13], round to
+// nearest even, + zp (Y14), saturate to int8 (values are in range).
+#define BF_ROW(acc0, acc1, ptr) \
+	VPADDD    (R14), acc0, acc0;   \
+	VPADDD    32(R14), acc1, acc1; \
+	VCVTDQ2PS acc0, acc0;          \
+	VCVTDQ2PS acc1, acc1;          \
+	VMULPS    (DI), acc0, acc0;    \
+	VMULPS    32(DI), acc1, acc1;  \
+	VMAXPS    Y12, acc0, acc0;     \
+	VMAXPS    Y12, acc1, acc1;     \
+	VMINPS    Y13, acc0, acc0;     \
+	VMINPS    Y13, acc1, acc1;     \
+	VCVTPS2DQ acc0, acc0;          \
+	VCVTPS2DQ acc1, acc1;          \
+	VPADDD    Y14, acc0, acc0;     \
+	VPADDD    Y14, acc1, acc1;     \
+	VPMOVSDB  acc0, X15;           \
+	MOVQ      X15, (ptr);          \
+	VPMOVSDB  acc1, X15;           \
+	MOVQ      X15, 8(ptr)
+
+// func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)
+//
+// As gemmS8BcastU8_6x16_vnni, storing requantized int8: R14 = bias and DI
+// = scales of the panel, DX = the panel's 16 columns in the tile (BX the
+// panel; CX, SI temporaries in the store).
+TEXT ·gemmS8BcastU8F_6x16_vnni(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), R13
+	MOVQ gemmS8BcastU8Args_b(R13), BX
+	MOVQ gemmS8BcastU8Args_y(R13), DX
+
+bf_panel:
+	MOVL         $0x80808080, AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, Y15
+	VMOVDQU      (BX), Y0
+	VMOVDQU      32(BX), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	BU_ROWS(gemmS8BcastU8Args_a)
+	XORQ         AX, AX
+	LEAQ         64(BX), R11
+	MOVQ         gemmS8BcastU8Args_kq(R13), CX
+	TESTQ        CX, CX
+	JZ           bf_tail
+
+bf_loop:
+	BU_QUAD
+	ADDQ $4, AX
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  bf_loop
+
+bf_tail:
+	CMPQ gemmS8BcastU8Args_kt(R13), $0
+	JEQ  bf_store
+	BU_ROWS(gemmS8BcastU8Args_t)
+	XORQ AX, AX
+	BU_QUAD
+
+bf_store:
+	MOVQ         gemmS8BcastU8Args_bias(R13), R14
+	MOVQ         gemmS8BcastU8Args_scale(R13), DI
+	VBROADCASTSS gemmS8BcastU8Args_lo(R13), Y12
+	VBROADCASTSS gemmS8BcastU8Args_hi(R13), Y13
+	VPBROADCASTD gemmS8BcastU8Args_zp(R13), Y14
+	MOVQ         gemmS8BcastU8Args_ldy(R13), SI
+	MOVQ         DX, CX
+	BF_ROW(Y0, Y1, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y2, Y3, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y4, Y5, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y6, Y7, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y8, Y9, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y10, Y11, CX)
+	ADDQ         $16, DX
+	ADDQ         $64, gemmS8BcastU8Args_bias(R13)
+	ADDQ         $64, gemmS8BcastU8Args_scale(R13)
+	ADDQ         gemmS8BcastU8Args_bps(R13), BX
+	DECQ         gemmS8BcastU8Args_np(R13)
+	JNZ          bf_panel
+	VZEROUPPER
+	RET

@@ -188,6 +188,15 @@ type gemmS8BcastU8Args struct {
 	kq    uintptr
 	kt    uintptr
 	np    uintptr
+	// Fused float requantization (gemmS8BcastU8F_6x16_vnni): bias and
+	// scales from the chunk's first column (padded to whole panels), the
+	// int8 tile y (ldy bytes between rows).
+	bias   *int32
+	scale  *float32
+	y      *int8
+	ldy    uintptr
+	lo, hi float32
+	zp     int32
 }
 
 // gemmS8BcastU8Run is gemmS8BcastRun for the u8 kernel.
@@ -218,6 +227,28 @@ func gemmS8BcastU8Run(mr, kc, p0, p1 int, a []int8, lda int, b []int64, y []int8
 		args.kt = 1
 	}
 	_ = b[p1*pl-1]
+	if ep.fbias != nil {
+		// Float requantization in the kernel's store, into an int8 tile.
+		var tile [gemmS8BcastMR * gemmS8BcastLd]int8
+		_ = ep.fbias[p1*gemmS8BcastNR-1]
+		args.y = &tile[0]
+		args.ldy = gemmS8BcastLd
+		args.lo, args.hi, args.zp = ep.rq.lo, ep.rq.hi, ep.rq.zp
+		for q := p0; q < p1; q += gemmS8BcastChunk {
+			nq := min(gemmS8BcastChunk, p1-q)
+			j0 := q * gemmS8BcastNR
+			args.b = &b[q*pl]
+			args.np = uintptr(nq)
+			args.bias = &ep.fbias[j0]
+			args.scale = &ep.fscale[j0]
+			gemmS8BcastU8F_6x16_vnni(&args)
+			nj := min(nq*gemmS8BcastNR, ep.n-j0)
+			for i := 0; i < mr; i++ {
+				copy(y[i*ldy+j0:][:nj], tile[i*gemmS8BcastLd:][:nj])
+			}
+		}
+		return
+	}
 	for q := p0; q < p1; q += gemmS8BcastChunk {
 		nq := min(gemmS8BcastChunk, p1-q)
 		args.b = &b[q*pl]

@@ -33,3 +33,7 @@ func gemmS8Bcast_6x16_vnni(*gemmS8BcastArgs) {
 func gemmS8BcastU8_6x16_vnni(*gemmS8BcastU8Args) {
 	panic("kernels: gemmS8BcastU8_6x16_vnni is not compiled in")
 }
+
+func gemmS8BcastU8F_6x16_vnni(*gemmS8BcastU8Args) {
+	panic("kernels: gemmS8BcastU8F_6x16_vnni is not compiled in")
+}
