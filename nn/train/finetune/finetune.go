@@ -51,9 +51,10 @@
 //     summary), and the final report (Result.Test) scores the int8 tail;
 //   - LoadModel runs backbone and tail int8 (the float tail when the tail
 //     has an op with no int8 form: Int8Report.Why), LoadModelFloatTail the
-//     int8 backbone with the float tail; ExportONNX writes head-only
-//     versions (the base's quantized graph, then the head in QDQ form) and
-//     refuses phase-2 ones (ErrInt8Export).
+//     int8 backbone with the float tail; ExportONNX writes the base's
+//     quantized graph up to the cut, then the int8 tail (QLinearConv and
+//     com.microsoft QLinearAdd/QLinearGlobalAveragePool as in the base, the
+//     head in QDQ form): ONNX Runtime gives LoadModel's logits exactly.
 //
 // Head-only training on hymenoptera with mobilenetv2-12-int8.onnx
 // (TestInt8Hymenoptera, defaults): best epoch 30, float tail val loss
@@ -75,7 +76,8 @@
 // re-quantized tail (last block + head, int8): val accuracy 0.9281, AUC
 // 0.9865, top-1 agreement with the float tail 152/153, largest logit
 // difference 0.72; `ocellus eval` of the stored version (int8 from the
-// image to the logits) gives the same accuracy and AUC.
+// image to the logits) gives the same accuracy and AUC, and ONNX Runtime
+// 1.30 on its export gives LoadModel's logits exactly (8 val images).
 //
 // # Figures
 //
