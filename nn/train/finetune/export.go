@@ -48,21 +48,16 @@ const (
 //
 // A version trained on an int8 base (BlobHeader.Int8) is written
 // differently: the base's quantized graph (raised to opset 13 by
-// ptq.Prepare; QOperator nodes kept) up to the head's quantized input
-// features, then Flatten → DequantizeLinear → Gemm → "logits" with the
-// head in QDQ form (int8 weights per column, int32 bias, the output
-// quantized over its calibrated range), or float when the version's tail
-// is float (Int8Report.Tail). Only head-only versions are exported; others
-// fail with ErrInt8Export. Measured (TestInt8Hymenoptera, TestInt8QDQTiny,
-// OCELLUS_ORTRUN set): ONNX Runtime 1.30 gives LoadModel's logits exactly.
-//
-// Measured (TestExportMobileNetV2, OCELLUS_ORTRUN set, ONNX Runtime 1.30.0
-// CPU): our importer on the exported bytes gives LoadModel's logits
-// exactly (difference 0) on real images; ONNX Runtime differs from them
-// by at most 2.4e-6 (1.2e-6 of the largest logit) on
-// mobilenetv2-1.0-imagenet-dequant.onnx and 2.7e-6 on
-// mobilenet_v2_random.onnx (52 BatchNormalization nodes kept), with a
-// synthetic trained last block and head.
+// ptq.Prepare; QOperator nodes kept) up to the tail's quantized inputs,
+// then the int8 tail LoadModel runs — QLinearConv, com.microsoft
+// QLinearAdd/QLinearMul/QLinearGlobalAveragePool, Flatten, the head as
+// DequantizeLinear → Gemm (int8 per-column weights and int32 bias through
+// DequantizeLinear) → QuantizeLinear, then DequantizeLinear → "logits". A
+// head-only version whose tail stayed float gets a float Gemm; other
+// tails it cannot write fail with ErrInt8Export. Measured
+// (TestInt8Hymenoptera, TestInt8QDQTiny with OCELLUS_ORTRUN set, and a
+// phase-2 MobileNetV2 version): ONNX Runtime 1.30 gives LoadModel's logits
+// exactly.
 func ExportONNX(blob []byte, basePath string) ([]byte, error) {
 	h, vals, err := DecodeBlob(blob)
 	if err != nil {

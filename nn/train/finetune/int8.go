@@ -30,9 +30,9 @@ const (
 )
 
 // ErrInt8Export: ExportONNX of a version trained on an int8 base that it
-// cannot write: only head-only versions (phase 1; the int8 backbone's
-// graph up to the head's quantized features, then the head in QDQ form)
-// are exported. The others run in ocellus (LoadModel).
+// cannot write: a tail that stayed float (Int8Report.Why) longer than the
+// head, or a tail op, layout or value with no ONNX form here (the error
+// names it). Such versions run in ocellus (LoadModel).
 var ErrInt8Export = errors.New("finetune: export of this int8-base version is not supported")
 
 // Int8Report is what happened to the tail of a version trained on an int8
@@ -427,6 +427,23 @@ func tailModel(e *graph.Graph, nt int, s *train.Split, q *graph.Graph, ranges ma
 // to the tail's inputs, then the trained tail of t, int8 (ranges set) or
 // float (ranges nil).
 func int8Model(q *graph.Graph, t *train.Tail, ins []nn.IOSpec, ranges map[string]ptq.Range) (*nn.Model, error) {
+	c, err := int8Graph(q, t, ranges)
+	if err != nil {
+		return nil, err
+	}
+	out := c.Outputs[0]
+	opt.RemoveDead(c)
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("finetune: int8 model: %w", err)
+	}
+	o := c.Tensors[out]
+	return nn.Compile(c, append([]nn.IOSpec(nil), ins...), []nn.IOSpec{{Name: o.Name, DType: tensor.Float32, Shape: append([]int(nil), o.Shape...)}})
+}
+
+// int8Graph is int8Model's graph before dead nodes are removed: all of
+// q's nodes, then (from index len(q.Nodes) on) those that feed the tail
+// and the tail's, the single output last.
+func int8Graph(q *graph.Graph, t *train.Tail, ranges map[string]ptq.Range) (*graph.Graph, error) {
 	s := t.Split()
 	e, nt := tailOf(t)
 	c, cut, err := int8Backbone(q, s.Inputs())
@@ -462,12 +479,7 @@ func int8Model(q *graph.Graph, t *train.Tail, ins []nn.IOSpec, ranges map[string
 		return nil, err
 	}
 	c.Outputs = []int{out}
-	opt.RemoveDead(c)
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("finetune: int8 model: %w", err)
-	}
-	o := c.Tensors[out]
-	return nn.Compile(c, append([]nn.IOSpec(nil), ins...), []nn.IOSpec{{Name: o.Name, DType: tensor.Float32, Shape: append([]int(nil), o.Shape...)}})
+	return c, nil
 }
 
 // calibrateTail runs the trained float tail over n feature rows and

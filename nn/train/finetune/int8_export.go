@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/onnx"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
@@ -15,7 +16,7 @@ import (
 	"github.com/ocellus/ocellus/nn/train"
 )
 
-// exportInt8 is ExportONNX for a version trained on an int8 base, with a
+// exportInt8 is ExportONNX for a version trained on an int8 base. A
 // head-only tail: the base's quantized graph (raised to opset 13 by
 // ptq.Prepare, which keeps QOperator nodes as they are) up to the head's
 // quantized input features, then the new head in QDQ form:
@@ -23,7 +24,8 @@ import (
 //	DequantizeLinear(Flatten(features)) → Gemm(·, DQ(W int8, per column), DQ(b int32)) → Q → DQ → "logits"
 //
 // (the int8 tail LoadModel runs; with Int8Report.Tail TailFloat the Gemm
-// reads float W and b and its output is not quantized).
+// reads float W and b and its output is not quantized). A longer tail
+// (phase 2) goes to exportInt8Tail.
 func exportInt8(blob []byte, basePath string) ([]byte, error) {
 	h, _, q, t, err := rebuild(blob, basePath)
 	if err != nil {
@@ -33,11 +35,10 @@ func exportInt8(blob []byte, basePath string) ([]byte, error) {
 		return nil, fmt.Errorf("finetune: export: the blob's int8 header and its base %s disagree", basePath)
 	}
 	if h.CutNode != train.HeadNode || h.LastLayers != 0 {
-		tail := fmt.Sprintf("the last %d layers", h.LastLayers)
-		if h.CutNode != "" {
-			tail = fmt.Sprintf("from node %q", h.CutNode)
+		if h.Int8.Tail != TailInt8 {
+			return nil, fmt.Errorf("%w: a float tail is exported for head-only versions only (this one's tail stayed float: %s)", ErrInt8Export, h.Int8.Why)
 		}
-		return nil, fmt.Errorf("%w: only head-only versions are exported; this one's trained tail is %s (train with --epochs 0 for a head-only version)", ErrInt8Export, tail)
+		return exportInt8Tail(h, q, t, basePath)
 	}
 	feat, err := headInput(t.Split().Graph())
 	if err != nil {
@@ -149,6 +150,13 @@ func exportInt8(blob []byte, basePath string) ([]byte, error) {
 	}
 	x.g.Initializers = append(x.g.Initializers, inits...)
 	x.g.Nodes = append(x.g.Nodes, nodes...)
+	return finishInt8Export(x, om, h, outName)
+}
+
+// finishInt8Export prunes the exported graph to what outName needs, names
+// it "logits" if free, declares it as the single output, writes the
+// metadata and checks that our importer takes the result.
+func finishInt8Export(x *exporter, om *onnxpb.Model, h BlobHeader, outName string) ([]byte, error) {
 	x.prune(outName)
 	if outName != train.HeadOutput && !x.nameUsed(train.HeadOutput) {
 		x.g.Nodes[len(x.g.Nodes)-1].Outputs[0] = train.HeadOutput
@@ -197,4 +205,319 @@ func int8Bytes(v []int8) []byte {
 		out[i] = byte(x)
 	}
 	return out
+}
+
+// tailEmitter writes the int8 tail of an int8-base version (int8Graph's
+// nodes from start on) as ONNX nodes after the base's quantized graph:
+// QOperator nodes as the base's own (QLinearConv; com.microsoft
+// QLinearAdd, QLinearMul, QLinearGlobalAveragePool), the head (Dense) in
+// QDQ form. ONNX values are NCHW where the graph is channels-last.
+type tailEmitter struct {
+	x     *exporter
+	c     *graph.Graph
+	names map[int]string // graph tensor id → ONNX value name
+	inits []*onnxpb.Tensor
+	nodes []*onnxpb.Node
+}
+
+func (te *tailEmitter) fail(n *graph.Node, format string, a ...any) error {
+	return fmt.Errorf("%w: tail node %q (%v): %s", ErrInt8Export, n.Name, n.Op, fmt.Sprintf(format, a...))
+}
+
+// qparams adds the scale and zero-point initializers of a per-tensor
+// quantized tensor and returns their names.
+func (te *tailEmitter) qparams(t *graph.Tensor, base string) (string, string) {
+	s, z := te.x.fresh(base+"_scale"), te.x.fresh(base+"_zero_point")
+	te.inits = append(te.inits, floatTensor(s, []float32{t.Quant.Scale[0]}), qzero(z, t.Quant.ZeroPoint[0], t.Quant.Shifted))
+	return s, z
+}
+
+// qvalue returns the ONNX name of quantized runtime tensor id, or of a
+// new initializer holding a quantized constant.
+func (te *tailEmitter) qvalue(n *graph.Node, id int) (string, error) {
+	t := &te.c.Tensors[id]
+	if t.Quant == nil || !t.Quant.PerTensor() {
+		return "", te.fail(n, "operand %q is not per-tensor quantized", t.Name)
+	}
+	if t.Const == nil {
+		name, ok := te.names[id]
+		if !ok {
+			return "", te.fail(n, "operand %q has no ONNX value", t.Name)
+		}
+		return name, nil
+	}
+	name := te.x.fresh(t.Name)
+	dims := make([]int64, len(t.Const.Shape))
+	for i, d := range t.Const.Shape {
+		dims[i] = int64(d)
+	}
+	raw := int8Bytes(t.Const.I8)
+	dt := onnxpb.DataTypeInt8
+	if t.Quant.Shifted {
+		dt = onnxpb.DataTypeUint8
+		for i := range raw {
+			raw[i] += 128
+		}
+	}
+	if len(dims) > 1 {
+		return "", te.fail(n, "constant operand %q of rank %d (layout)", t.Name, len(dims))
+	}
+	te.inits = append(te.inits, &onnxpb.Tensor{Name: name, Dims: dims, DataType: dt, RawData: raw})
+	return name, nil
+}
+
+func (te *tailEmitter) emit(n *graph.Node) error {
+	c := te.c
+	y := n.Outputs[0]
+	yt := &c.Tensors[y]
+	out := func() string {
+		name := te.x.fresh(yt.Name)
+		te.names[y] = name
+		return name
+	}
+	attrInts := func(name string, v ...int) *onnxpb.Attribute {
+		a := &onnxpb.Attribute{Name: name, Type: onnxpb.AttrTypeInts}
+		for _, x := range v {
+			a.Ints = append(a.Ints, int64(x))
+		}
+		return a
+	}
+	switch n.Op {
+	case graph.OpConv:
+		p := n.Params.(*graph.ConvParams)
+		xt, wt := &c.Tensors[n.Inputs[0]], &c.Tensors[n.Inputs[1]]
+		if len(xt.Shape) != 4 || p.Act.Kind != kernels.ActNone || wt.Quant == nil || yt.Quant == nil {
+			return te.fail(n, "want a 2-D int8 convolution without a fused activation")
+		}
+		xv, err := te.qvalue(n, n.Inputs[0])
+		if err != nil {
+			return err
+		}
+		xs, xz := te.qparams(xt, xv)
+		// IR OHWI [OC][kh][kw][C/G] → ONNX OIHW.
+		oc, kh, kw, ci := wt.Shape[0], wt.Shape[1], wt.Shape[2], wt.Shape[3]
+		w := make([]byte, len(wt.Const.I8))
+		for o := 0; o < oc; o++ {
+			for i := 0; i < kh; i++ {
+				for j := 0; j < kw; j++ {
+					for k := 0; k < ci; k++ {
+						w[((o*ci+k)*kh+i)*kw+j] = byte(wt.Const.I8[((o*kh+i)*kw+j)*ci+k])
+					}
+				}
+			}
+		}
+		wn, wsn, wzn := te.x.fresh(n.Name+".weight_quantized"), te.x.fresh(n.Name+".weight_scale"), te.x.fresh(n.Name+".weight_zero_point")
+		te.inits = append(te.inits,
+			&onnxpb.Tensor{Name: wn, Dims: []int64{int64(oc), int64(ci), int64(kh), int64(kw)}, DataType: onnxpb.DataTypeInt8, RawData: w},
+			floatTensor(wsn, wt.Quant.Scale, int64(len(wt.Quant.Scale))),
+			&onnxpb.Tensor{Name: wzn, Dims: []int64{int64(oc)}, DataType: onnxpb.DataTypeInt8, RawData: make([]byte, oc)})
+		yv := out()
+		ys, yz := te.qparams(yt, yv)
+		ins := []string{xv, xs, xz, wn, wsn, wzn, ys, yz}
+		if len(n.Inputs) > 2 && n.Inputs[2] >= 0 {
+			bn := te.x.fresh(n.Name + ".bias_quantized")
+			te.inits = append(te.inits, &onnxpb.Tensor{Name: bn, Dims: []int64{int64(oc)}, DataType: onnxpb.DataTypeInt32,
+				Int32Data: append([]int32(nil), c.Tensors[n.Inputs[2]].Const.I32...)})
+			ins = append(ins, bn)
+		}
+		pads := append(append([]int(nil), p.PadBegin...), p.PadEnd...)
+		te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name, OpType: "QLinearConv", Inputs: ins, Outputs: []string{yv},
+			Attributes: []*onnxpb.Attribute{attrInts("kernel_shape", kh, kw), attrInts("strides", p.Strides...),
+				attrInts("pads", pads...), attrInts("dilations", p.Dilations...), {Name: "group", Type: onnxpb.AttrTypeInt, I: int64(p.Groups)}}})
+	case graph.OpBinary:
+		p := n.Params.(*graph.BinaryParams)
+		op := map[kernels.BinOp]string{kernels.OpAdd: "QLinearAdd", kernels.OpMul: "QLinearMul"}[p.Op]
+		if op == "" || p.Act.Kind != kernels.ActNone || yt.Quant == nil {
+			return te.fail(n, "only int8 Add and Mul without a fused activation")
+		}
+		var ins []string
+		for _, id := range n.Inputs {
+			v, err := te.qvalue(n, id)
+			if err != nil {
+				return err
+			}
+			s, z := te.qparams(&c.Tensors[id], v)
+			ins = append(ins, v, s, z)
+		}
+		yv := out()
+		ys, yz := te.qparams(yt, yv)
+		te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name, OpType: op, Domain: "com.microsoft", Inputs: append(ins, ys, yz), Outputs: []string{yv}})
+	case graph.OpGlobalAvgPool:
+		xv, err := te.qvalue(n, n.Inputs[0])
+		if err != nil {
+			return err
+		}
+		xs, xz := te.qparams(&c.Tensors[n.Inputs[0]], xv)
+		yv := out()
+		ys, yz := te.qparams(yt, yv)
+		te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name, OpType: "QLinearGlobalAveragePool", Domain: "com.microsoft",
+			Inputs: []string{xv, xs, xz, ys, yz}, Outputs: []string{yv},
+			Attributes: []*onnxpb.Attribute{{Name: "channels_last", Type: onnxpb.AttrTypeInt, I: 0}}})
+	case graph.OpReshape, graph.OpIdentity:
+		xt := &c.Tensors[n.Inputs[0]]
+		xv, ok := te.names[n.Inputs[0]]
+		if !ok {
+			return te.fail(n, "input %q has no ONNX value", xt.Name)
+		}
+		vec := func(s []int) bool {
+			big := 0
+			for _, d := range s[1:] {
+				if d != 1 {
+					big++
+				}
+			}
+			return len(s) >= 2 && big <= 1
+		}
+		switch {
+		case n.Op == graph.OpIdentity, len(yt.Shape) > 2 && vec(xt.Shape) && vec(yt.Shape):
+			te.names[y] = xv // a [N, C, 1, 1] vector stays as it is
+		case len(yt.Shape) == 2 && vec(xt.Shape):
+			yv := out()
+			te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name, OpType: "Flatten", Inputs: []string{xv}, Outputs: []string{yv},
+				Attributes: []*onnxpb.Attribute{{Name: "axis", Type: onnxpb.AttrTypeInt, I: 1}}})
+		default:
+			return te.fail(n, "reshape %v → %v moves channels (layout)", xt.Shape, yt.Shape)
+		}
+	case graph.OpDense:
+		xt, wt := &c.Tensors[n.Inputs[0]], &c.Tensors[n.Inputs[1]]
+		if len(xt.Shape) != 2 || wt.Quant == nil || yt.Quant == nil {
+			return te.fail(n, "want an int8 [N, K] × [K, N] layer")
+		}
+		xv, err := te.qvalue(n, n.Inputs[0])
+		if err != nil {
+			return err
+		}
+		xs, xz := te.qparams(xt, xv)
+		k, m := wt.Shape[0], wt.Shape[1]
+		nm := func(s string) string { return te.x.fresh(n.Name + "." + s) }
+		xf, wq, ws, wz, wf := nm("x"), nm("weight_quantized"), nm("weight_scale"), nm("weight_zero_point"), nm("weight")
+		ax := func(a int64) []*onnxpb.Attribute {
+			return []*onnxpb.Attribute{{Name: "axis", Type: onnxpb.AttrTypeInt, I: a}}
+		}
+		te.inits = append(te.inits,
+			&onnxpb.Tensor{Name: wq, Dims: []int64{int64(k), int64(m)}, DataType: onnxpb.DataTypeInt8, RawData: int8Bytes(wt.Const.I8)},
+			floatTensor(ws, wt.Quant.Scale, int64(m)),
+			&onnxpb.Tensor{Name: wz, Dims: []int64{int64(m)}, DataType: onnxpb.DataTypeInt8, RawData: make([]byte, m)})
+		te.nodes = append(te.nodes,
+			&onnxpb.Node{Name: n.Name + "/dequantize_x", OpType: "DequantizeLinear", Inputs: []string{xv, xs, xz}, Outputs: []string{xf}},
+			&onnxpb.Node{Name: n.Name + "/dequantize_w", OpType: "DequantizeLinear", Attributes: ax(1), Inputs: []string{wq, ws, wz}, Outputs: []string{wf}})
+		gin := []string{xf, wf}
+		if len(n.Inputs) > 2 && n.Inputs[2] >= 0 {
+			bq, bs, bz, bf := nm("bias_quantized"), nm("bias_scale"), nm("bias_zero_point"), nm("bias")
+			sc := make([]float32, m)
+			for i := range sc {
+				sc[i] = float32(float64(xt.Quant.Scale[0]) * float64(wt.Quant.Scale[i]))
+			}
+			te.inits = append(te.inits,
+				&onnxpb.Tensor{Name: bq, Dims: []int64{int64(m)}, DataType: onnxpb.DataTypeInt32, Int32Data: append([]int32(nil), c.Tensors[n.Inputs[2]].Const.I32...)},
+				floatTensor(bs, sc, int64(m)),
+				&onnxpb.Tensor{Name: bz, Dims: []int64{int64(m)}, DataType: onnxpb.DataTypeInt32, Int32Data: make([]int32, m)})
+			te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name + "/dequantize_b", OpType: "DequantizeLinear", Attributes: ax(0), Inputs: []string{bq, bs, bz}, Outputs: []string{bf}})
+			gin = append(gin, bf)
+		}
+		yf := nm("y")
+		yv := out()
+		ys, yz := te.qparams(yt, yv)
+		te.nodes = append(te.nodes,
+			&onnxpb.Node{Name: n.Name, OpType: "Gemm", Inputs: gin, Outputs: []string{yf}},
+			&onnxpb.Node{Name: n.Name + "/quantize_y", OpType: "QuantizeLinear", Inputs: []string{yf, ys, yz}, Outputs: []string{yv}})
+	case graph.OpUnary:
+		a := n.Params.(*graph.UnaryParams).Act
+		xt := &c.Tensors[n.Inputs[0]]
+		if yt.Quant == nil || (a.Kind != kernels.ActClip && a.Kind != kernels.ActRelu) {
+			return te.fail(n, "only an int8 Clip or Relu (a lookup table here) has an ONNX form")
+		}
+		xv, err := te.qvalue(n, n.Inputs[0])
+		if err != nil {
+			return err
+		}
+		xs, xz := te.qparams(xt, xv)
+		xf, af := te.x.fresh(n.Name+".x"), te.x.fresh(n.Name+".y")
+		act := &onnxpb.Node{Name: n.Name, OpType: "Relu", Inputs: []string{xf}, Outputs: []string{af}}
+		if a.Kind == kernels.ActClip {
+			lo, hi := te.x.fresh(n.Name+".min"), te.x.fresh(n.Name+".max")
+			te.inits = append(te.inits, floatTensor(lo, []float32{a.Min}), floatTensor(hi, []float32{a.Max}))
+			act.OpType, act.Inputs = "Clip", []string{xf, lo, hi}
+		}
+		yv := out()
+		ys, yz := te.qparams(yt, yv)
+		te.nodes = append(te.nodes,
+			&onnxpb.Node{Name: n.Name + "/dequantize", OpType: "DequantizeLinear", Inputs: []string{xv, xs, xz}, Outputs: []string{xf}},
+			act,
+			&onnxpb.Node{Name: n.Name + "/quantize", OpType: "QuantizeLinear", Inputs: []string{af, ys, yz}, Outputs: []string{yv}})
+	case graph.OpQuantize:
+		xv, ok := te.names[n.Inputs[0]]
+		if !ok || c.Tensors[n.Inputs[0]].DType != tensor.Float32 || yt.Quant == nil {
+			return te.fail(n, "want a float input with an ONNX value")
+		}
+		yv := out()
+		ys, yz := te.qparams(yt, yv)
+		te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name, OpType: "QuantizeLinear", Inputs: []string{xv, ys, yz}, Outputs: []string{yv}})
+	case graph.OpDequantize:
+		xt := &c.Tensors[n.Inputs[0]]
+		xv, err := te.qvalue(n, n.Inputs[0])
+		if err != nil {
+			return err
+		}
+		xs, xz := te.qparams(xt, xv)
+		yv := out()
+		te.nodes = append(te.nodes, &onnxpb.Node{Name: n.Name, OpType: "DequantizeLinear", Inputs: []string{xv, xs, xz}, Outputs: []string{yv}})
+	default:
+		return te.fail(n, "no ONNX form here")
+	}
+	return nil
+}
+
+// exportInt8Tail is exportInt8 for a tail longer than the head (phase 2):
+// the base's quantized graph up to the tail's inputs, then the int8 tail
+// LoadModel runs, node by node (tailEmitter).
+func exportInt8Tail(h BlobHeader, q *graph.Graph, t *train.Tail, basePath string) ([]byte, error) {
+	c, err := int8Graph(q, t, rangesOf(h.Int8.Ranges))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(basePath)
+	if err != nil {
+		return nil, err
+	}
+	om, err := onnxpb.DecodeModel(raw)
+	if err != nil {
+		return nil, fmt.Errorf("finetune: export: %s: %w", basePath, err)
+	}
+	if om, err = ptq.Prepare(om); err != nil {
+		return nil, fmt.Errorf("finetune: export: %s: %w", basePath, err)
+	}
+	x := &exporter{m: om, g: om.Graph, inits: map[string]*onnxpb.Tensor{}, producer: map[string]*onnxpb.Node{}}
+	x.index()
+	te := &tailEmitter{x: x, c: c, names: map[int]string{}}
+	_, cut, err := int8Backbone(q, t.Split().Inputs())
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range cut {
+		name := q.Tensors[id].Name
+		if !x.isValue(name) {
+			return nil, fmt.Errorf("%w: the tail reads %q, which is no value of %s", ErrInt8Export, name, basePath)
+		}
+		te.names[id] = name
+	}
+	for i := len(q.Nodes); i < len(c.Nodes); i++ {
+		if err := te.emit(&c.Nodes[i]); err != nil {
+			return nil, err
+		}
+	}
+	outName, ok := te.names[c.Outputs[0]]
+	if !ok {
+		return nil, fmt.Errorf("finetune: export: the tail's output has no ONNX value")
+	}
+	hasMS := false
+	for _, o := range om.OpsetImports {
+		hasMS = hasMS || o.Domain == "com.microsoft"
+	}
+	if !hasMS {
+		om.OpsetImports = append(om.OpsetImports, &onnxpb.OperatorSetID{Domain: "com.microsoft", Version: 1})
+	}
+	x.g.Initializers = append(x.g.Initializers, te.inits...)
+	x.g.Nodes = append(x.g.Nodes, te.nodes...)
+	return finishInt8Export(x, om, h, outName)
 }

@@ -3,6 +3,7 @@ package finetune
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -254,8 +255,26 @@ func TestInt8QDQTiny(t *testing.T) {
 	if worst > 0.1 {
 		t.Errorf("int8 tail differs from the float tail by %.3g of the largest logit", worst)
 	}
-	if _, err := ExportONNX(blob, base); !errors.Is(err, ErrInt8Export) {
-		t.Errorf("ExportONNX of a phase-2 int8 version: %v, want ErrInt8Export", err)
+	// The phase-2 version exports (QLinearConv, QDQ head) and gives
+	// LoadModel's logits.
+	out2, err := ExportONNX(blob, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportMatches(t, out2, lm, spec, "phase-2 version")
+	// With its tail marked float it is refused, naming the limitation.
+	i := bytes.IndexByte(blob, '\n')
+	var hdr BlobHeader
+	if err := json.Unmarshal(blob[:i], &hdr); err != nil {
+		t.Fatal(err)
+	}
+	hdr.Int8.Tail, hdr.Int8.Why = TailFloat, "test"
+	hb, err := json.Marshal(hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ExportONNX(append(hb, blob[i:]...), base); !errors.Is(err, ErrInt8Export) {
+		t.Errorf("ExportONNX of a phase-2 version with a float tail: %v, want ErrInt8Export", err)
 	}
 
 	// Head-only on the same base: exported, and the same logits.
@@ -271,19 +290,28 @@ func TestInt8QDQTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expPath := writeFile(t, t.TempDir(), "exported.onnx", out)
-	em, err := nn.Load(expPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	lm1, _, err := LoadModel(blob1, base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := Int8Ops(em); e["Conv"] != 2 || e["Dense"] != 1 {
-		t.Errorf("exported head-only model int8 ops %v, want 2 Conv and the head Dense", e)
+	exportMatches(t, out, lm1, spec, "head-only version")
+}
+
+// exportMatches checks that an exported int8 version runs both convolutions
+// and the head int8 and gives lm's logits exactly on random images, and,
+// with OCELLUS_ORTRUN set, ONNX Runtime's.
+func exportMatches(t *testing.T, out []byte, lm *nn.Model, spec preprocess.Spec, what string) {
+	t.Helper()
+	expPath := writeFile(t, t.TempDir(), "exported.onnx", out)
+	em, err := nn.Load(expPath, nil)
+	if err != nil {
+		t.Fatalf("%s: our importer on the exported model: %v", what, err)
 	}
-	worst = 0
+	if e := Int8Ops(em); e["Conv"] != 2 || e["Dense"] != 1 {
+		t.Errorf("%s: exported model int8 ops %v, want 2 Conv and the head Dense", what, e)
+	}
+	x := tensor.New(tensor.Float32, lm.Inputs()[0].Shape...)
+	worst := 0.0
 	var inputs, want [][]float32
 	for _, img := range randomImages(6) {
 		spec.Apply(img, x.F32)
@@ -291,7 +319,7 @@ func TestInt8QDQTiny(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := lm1.NewSession().Run(x)
+		b, err := lm.NewSession().Run(x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +327,7 @@ func TestInt8QDQTiny(t *testing.T) {
 		inputs, want = append(inputs, append([]float32(nil), x.F32...)), append(want, append([]float32(nil), b[0].F32...))
 	}
 	if worst != 0 {
-		t.Errorf("exported head-only QDQ version differs from LoadModel by %.3g", worst)
+		t.Errorf("%s: exported model differs from LoadModel by %.3g", what, worst)
 	}
 	if ort := os.Getenv("OCELLUS_ORTRUN"); ort != "" {
 		compareORT(t, ort, expPath, em.Inputs()[0], em.Outputs()[0].Name, inputs, want)
