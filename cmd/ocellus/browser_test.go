@@ -223,7 +223,8 @@ func TestBrowserUI(t *testing.T) {
 		`[...document.querySelectorAll("#confusion img")].some((i) => i.naturalWidth > 0))`, time.Minute)
 	poll("the new model in the history", `document.querySelectorAll('#models [data-testid="model-row"]').length > 0`, time.Minute)
 
-	// Screenshots: desktop, then a phone's screen.
+	// Screenshots: desktop, then a phone's screen (once the last message faded).
+	poll("the message to fade", `!document.getElementById("toast").classList.contains("show")`, 30*time.Second)
 	shot := func(what string) []byte {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(tab, 30*time.Second)

@@ -355,7 +355,8 @@
       if (points[i].phase !== points[i - 1].phase) {
         const xm = (x(i) + x(i - 1)) / 2;
         kids.push(sv("line", { class: "phase", x1: xm, y1: T, x2: xm, y2: H - B }));
-        kids.push(sv("text", { x: xm + 3, y: T + 8 }, points[i].phase || ""));
+        const right = xm > W - 60; // keep the phase name inside the chart
+        kids.push(sv("text", { x: right ? xm - 3 : xm + 3, y: T + 8, "text-anchor": right ? "end" : "start" }, points[i].phase || ""));
       }
     }
     let drawn = 0;
