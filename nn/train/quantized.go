@@ -8,12 +8,17 @@ import (
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
-// Quantized reports whether g holds quantized tensors (an int8 model:
-// QOperator or folded QDQ ONNX, or a quantized TFLite model).
+// Quantized reports whether g computes on quantized tensors (an int8
+// model: QOperator or folded QDQ ONNX, or a quantized TFLite model): a
+// node reads or writes one.
 func Quantized(g *graph.Graph) bool {
-	for i := range g.Tensors {
-		if g.Tensors[i].Quant != nil {
-			return true
+	for _, n := range g.Nodes {
+		for _, ids := range [][]int{n.Inputs, n.Outputs} {
+			for _, id := range ids {
+				if id >= 0 && g.Tensors[id].Quant != nil {
+					return true
+				}
+			}
 		}
 	}
 	return false
