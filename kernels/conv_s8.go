@@ -24,6 +24,7 @@ type ConvS8 struct {
 	cg, ocg int
 	kg      int // K per group: KH·KW·Cg
 	kpad    int // im2col row length: kg, rounded up to 8 for the dot kernels
+	dwAcc   int // depthwise: scratch offset of the int32 sums (after the band)
 	mc      int // im2col rows per block
 	scratch int // bytes
 
@@ -259,8 +260,12 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 }
 
 func fillS8(s []int8, v int8) {
-	for i := range s {
-		s[i] = v
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
 	}
 }
 

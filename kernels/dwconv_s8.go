@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // dwRowS8 describes a run of interior output pixels of an int8 depthwise
 // convolution with channel multiplier 1: every tap is inside the input.
@@ -12,7 +15,8 @@ import "fmt"
 // with bias the corrected bias (padding-free sum of x·w' minus
 // xZero·Σ w'), w the weights minus their zero points.
 type dwRowS8 struct {
-	C, N    int // channels, pixels in the run
+	Acc     []int32 // scratch for the assembly kernels' sums (see dwS8AccLen)
+	C, N    int     // channels, pixels in the run
 	PixStep int // bytes between the windows of neighbouring outputs: SW·C
 	TapY    int // bytes between kernel rows: DH·W·C
 	TapX    int // bytes between kernel columns: DW·C
@@ -73,7 +77,9 @@ func (c *ConvS8) packDW(w []int8, wz func(int) int32, dw *dwconvS8Impl) {
 	c.dw = dw
 	// Border pixels run through the same kernel on a band of the input
 	// with the padding filled with xZero (see dwBand).
-	c.scratch = g.KH * c.dwSpan(0, g.OW) * g.C
+	// After the band, a buffer for the assembly kernels' int32 sums.
+	c.dwAcc = (g.KH*c.dwSpan(0, g.OW)*g.C + 63) &^ 63
+	c.scratch = c.dwAcc + 4*dwS8AccLen(g.C, g.OW) + 3
 	if g.KH == g.KW && (g.KH == 3 || g.KH == 5) && g.SH == g.SW && (g.SH == 1 || g.SH == 2) &&
 		g.DH == 1 && g.DW == 1 {
 		c.algo = fmt.Sprintf("dw%dx%ds%d", g.KH, g.KW, g.SH)
@@ -84,8 +90,15 @@ func (c *ConvS8) packDW(w []int8, wz func(int) int32, dw *dwconvS8Impl) {
 // (multiplier 1), pixels whose taps are all inside the input read it in
 // place and the others read a band copied to scratch (dwBand); with a
 // channel multiplier every pixel goes to dwPixel.
-func (c *ConvS8) runDW(x, y, band []int8, r0, r1 int) {
+func (c *ConvS8) runDW(x, y, scratch []int8, r0, r1 int) {
 	g := &c.g
+	var band []int8
+	var acc []int32
+	if c.dw != nil {
+		band = scratch[:c.dwAcc]
+		off := c.dwAcc + int(-uintptr(unsafe.Pointer(&scratch[c.dwAcc]))&3) // align to 4
+		acc = unsafe.Slice((*int32)(unsafe.Pointer(&scratch[off])), dwS8AccLen(g.C, g.OW))
+	}
 	oc := g.OC
 	oxLo := min((g.PadL+g.SW-1)/g.SW, g.OW)
 	oxHi := oxLo
@@ -103,19 +116,19 @@ func (c *ConvS8) runDW(x, y, band []int8, r0, r1 int) {
 			continue
 		}
 		if iy0 < 0 || iy0+(g.KH-1)*g.DH >= g.H || oxLo >= oxHi {
-			c.dwBand(x, yrow, band, n, iy0, 0, g.OW)
+			c.dwBand(x, yrow, band, acc, n, iy0, 0, g.OW)
 			continue
 		}
 		if oxLo > 0 {
-			c.dwBand(x, yrow, band, n, iy0, 0, oxLo)
+			c.dwBand(x, yrow, band, acc, n, iy0, 0, oxLo)
 		}
 		ix0 := oxLo*g.SW - g.PadL
 		c.dw.Fn(x[((n*g.H+iy0)*g.W+ix0)*g.C:], c.wd, c.biasAdj, yrow[oxLo*oc:oxHi*oc], dwRowS8{
-			C: g.C, N: oxHi - oxLo, PixStep: g.SW * g.C, TapY: g.DH * g.W * g.C, TapX: g.DW * g.C,
+			Acc: acc, C: g.C, N: oxHi - oxLo, PixStep: g.SW * g.C, TapY: g.DH * g.W * g.C, TapX: g.DW * g.C,
 			KH: g.KH, KW: g.KW,
 		}, c.rq)
 		if oxHi < g.OW {
-			c.dwBand(x, yrow, band, n, iy0, oxHi, g.OW)
+			c.dwBand(x, yrow, band, acc, n, iy0, oxHi, g.OW)
 		}
 	}
 }
@@ -132,7 +145,7 @@ func (c *ConvS8) dwSpan(oxA, oxB int) int {
 // kernel rows of the columns they read, positions outside the input
 // holding xZero: as Σ x·w' + biasAdj counts padding as xZero, this equals
 // Σ_{taps inside} (x − xZero)·w' + bias.
-func (c *ConvS8) dwBand(x, yrow, band []int8, n, iy0, oxA, oxB int) {
+func (c *ConvS8) dwBand(x, yrow, band []int8, acc []int32, n, iy0, oxA, oxB int) {
 	g := &c.g
 	C := g.C
 	cols := c.dwSpan(oxA, oxB)
@@ -156,7 +169,7 @@ func (c *ConvS8) dwBand(x, yrow, band []int8, n, iy0, oxA, oxB int) {
 		fillS8(row[b*C:], zp)
 	}
 	c.dw.Fn(band, c.wd, c.biasAdj, yrow[oxA*g.OC:oxB*g.OC], dwRowS8{
-		C: C, N: oxB - oxA, PixStep: g.SW * C, TapY: cols * C, TapX: g.DW * C,
+		Acc: acc, C: C, N: oxB - oxA, PixStep: g.SW * C, TapY: cols * C, TapX: g.DW * C,
 		KH: g.KH, KW: g.KW,
 	}, c.rq)
 }

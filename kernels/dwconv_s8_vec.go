@@ -22,9 +22,11 @@ type dwS8Args struct {
 	kh, kw              uintptr
 }
 
-// dwS8AccLen is the int32 stack buffer of the assembly depthwise kernels:
-// a chunk of pixels is summed into it, then requantized.
-const dwS8AccLen = 4096
+// dwS8AccLen is the length of the int32 buffer (dwRowS8.Acc, in the
+// convolution's scratch) into which the assembly depthwise kernels sum a
+// chunk of pixels before requantizing them: up to 4096 sums, at least one
+// pixel.
+func dwS8AccLen(c, ow int) int { return c * min(ow, max(1, 4096/c)) }
 
 // dwconvS8KernelKind names an assembly depthwise sum for the direct call.
 type dwconvS8KernelKind uint8
@@ -46,11 +48,11 @@ func (k dwconvS8KernelKind) run(a *dwS8Args) {
 }
 
 // dwconvS8VecRun is the Fn of the assembly depthwise impls: chunks of
-// pixels summed by kernel k, then requantized; fewer than 8 or more than
-// dwS8AccLen channels go to the Go kernel.
+// pixels summed by kernel k into r.Acc, then requantized; fewer than 8
+// channels (or an Acc shorter than one pixel) go to the Go kernel.
 func dwconvS8VecRun(k dwconvS8KernelKind, x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requantPlan) {
 	c := r.C
-	if c < 8 || c > dwS8AccLen {
+	if c < 8 || len(r.Acc) < c {
 		dwconvS8_kxk_go(x, w, bias, y, r, rq)
 		return
 	}
@@ -61,8 +63,8 @@ func dwconvS8VecRun(k dwconvS8KernelKind, x []int8, w, bias []int32, y []int8, r
 	_ = x[(r.N-1)*r.PixStep+(r.KH-1)*r.TapY+(r.KW-1)*r.TapX+c-1]
 	_ = w[r.KH*r.KW*c-1]
 	_ = y[r.N*c-1]
-	var acc [dwS8AccLen]int32
-	chunk := dwS8AccLen / c
+	acc := r.Acc
+	chunk := len(acc) / c
 	a := dwS8Args{w: &w[0], acc: &acc[0], c: uintptr(c), pixStep: uintptr(r.PixStep),
 		tapY: uintptr(r.TapY), tapX: uintptr(r.TapX), kh: uintptr(r.KH), kw: uintptr(r.KW)}
 	for p := 0; p < r.N; p += chunk {

@@ -459,8 +459,8 @@ bu_store:
 // func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)
 //
 // As gemmS8BcastU8_6x16_vnni, storing requantized int8: R14 = bias and DI
-// = scales of the panel, DX = the panel's 16 columns in the tile (BX the
-// panel; CX, SI temporaries in the store).
+// = scales of the panel, DX = the panel's 16 columns of output row 0 (BX
+// the panel; rows [0, mr) are stored: CX row, SI ldy, R12 rows left).
 TEXT ·gemmS8BcastU8F_6x16_vnni(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), R13
 	MOVQ gemmS8BcastU8Args_b(R13), BX
@@ -510,18 +510,31 @@ bf_store:
 	VBROADCASTSS gemmS8BcastU8Args_hi(R13), Y13
 	VPBROADCASTD gemmS8BcastU8Args_zp(R13), Y14
 	MOVQ         gemmS8BcastU8Args_ldy(R13), SI
+	MOVQ         gemmS8BcastU8Args_mr(R13), R12
 	MOVQ         DX, CX
 	BF_ROW(Y0, Y1, CX)
+	DECQ         R12
+	JZ           bf_next
 	ADDQ         SI, CX
 	BF_ROW(Y2, Y3, CX)
+	DECQ         R12
+	JZ           bf_next
 	ADDQ         SI, CX
 	BF_ROW(Y4, Y5, CX)
+	DECQ         R12
+	JZ           bf_next
 	ADDQ         SI, CX
 	BF_ROW(Y6, Y7, CX)
+	DECQ         R12
+	JZ           bf_next
 	ADDQ         SI, CX
 	BF_ROW(Y8, Y9, CX)
+	DECQ         R12
+	JZ           bf_next
 	ADDQ         SI, CX
 	BF_ROW(Y10, Y11, CX)
+
+bf_next:
 	ADDQ         $16, DX
 	ADDQ         $64, gemmS8BcastU8Args_bias(R13)
 	ADDQ         $64, gemmS8BcastU8Args_scale(R13)

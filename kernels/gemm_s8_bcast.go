@@ -189,12 +189,14 @@ type gemmS8BcastU8Args struct {
 	kt    uintptr
 	np    uintptr
 	// Fused float requantization (gemmS8BcastU8F_6x16_vnni): bias and
-	// scales from the chunk's first column (padded to whole panels), the
-	// int8 tile y (ldy bytes between rows).
+	// scales from the call's first column (padded to whole panels), rows
+	// [0, mr) of the output at y (ldy bytes between rows), 16 columns per
+	// panel.
 	bias   *int32
 	scale  *float32
 	y      *int8
 	ldy    uintptr
+	mr     uintptr
 	lo, hi float32
 	zp     int32
 }
@@ -218,9 +220,6 @@ func gemmS8BcastU8Run(mr, kc, p0, p1 int, a []int8, lda int, b []int64, y []int8
 		copy(tail[i][:], row[kt:])
 		args.t[i] = &tail[i][0]
 	}
-	var acc [gemmS8BcastMR * gemmS8BcastLd]int32
-	args.acc = &acc[0]
-	args.ldacc = gemmS8BcastLd * 4
 	args.bps = uintptr(pl) * 8
 	args.kq = uintptr(kc / 4)
 	if kt < kc {
@@ -228,27 +227,44 @@ func gemmS8BcastU8Run(mr, kc, p0, p1 int, a []int8, lda int, b []int64, y []int8
 	}
 	_ = b[p1*pl-1]
 	if ep.fbias != nil {
-		// Float requantization in the kernel's store, into an int8 tile.
-		var tile [gemmS8BcastMR * gemmS8BcastLd]int8
+		// Float requantization in the kernel's store: whole panels
+		// straight into y, a partial last panel into an int8 tile.
 		_ = ep.fbias[p1*gemmS8BcastNR-1]
-		args.y = &tile[0]
-		args.ldy = gemmS8BcastLd
+		_ = y[(mr-1)*ldy+min(p1*gemmS8BcastNR, ep.n)-1]
 		args.lo, args.hi, args.zp = ep.rq.lo, ep.rq.hi, ep.rq.zp
-		for q := p0; q < p1; q += gemmS8BcastChunk {
-			nq := min(gemmS8BcastChunk, p1-q)
+		args.mr = uintptr(mr)
+		full := min(p1, ep.n/gemmS8BcastNR)
+		args.ldy = uintptr(ldy)
+		for q := p0; q < full; q += gemmS8BcastChunk {
+			nq := min(gemmS8BcastChunk, full-q)
 			j0 := q * gemmS8BcastNR
 			args.b = &b[q*pl]
 			args.np = uintptr(nq)
 			args.bias = &ep.fbias[j0]
 			args.scale = &ep.fscale[j0]
+			args.y = &y[j0]
 			gemmS8BcastU8F_6x16_vnni(&args)
-			nj := min(nq*gemmS8BcastNR, ep.n-j0)
+		}
+		if q := max(full, p0); q < p1 {
+			var tile [gemmS8BcastMR * gemmS8BcastNR]int8
+			j0 := q * gemmS8BcastNR
+			args.b = &b[q*pl]
+			args.np = 1
+			args.bias = &ep.fbias[j0]
+			args.scale = &ep.fscale[j0]
+			args.y = &tile[0]
+			args.ldy = gemmS8BcastNR
+			gemmS8BcastU8F_6x16_vnni(&args)
+			nj := ep.n - j0
 			for i := 0; i < mr; i++ {
-				copy(y[i*ldy+j0:][:nj], tile[i*gemmS8BcastLd:][:nj])
+				copy(y[i*ldy+j0:][:nj], tile[i*gemmS8BcastNR:][:nj])
 			}
 		}
 		return
 	}
+	var acc [gemmS8BcastMR * gemmS8BcastLd]int32
+	args.acc = &acc[0]
+	args.ldacc = gemmS8BcastLd * 4
 	for q := p0; q < p1; q += gemmS8BcastChunk {
 		nq := min(gemmS8BcastChunk, p1-q)
 		args.b = &b[q*pl]
