@@ -17,9 +17,9 @@ import (
 type dwRowS8 struct {
 	Acc     []int32 // scratch for the assembly kernels' sums (see dwS8AccLen)
 	C, N    int     // channels, pixels in the run
-	PixStep int // bytes between the windows of neighbouring outputs: SW·C
-	TapY    int // bytes between kernel rows: DH·W·C
-	TapX    int // bytes between kernel columns: DW·C
+	PixStep int     // bytes between the windows of neighbouring outputs: SW·C
+	TapY    int     // bytes between kernel rows: DH·W·C
+	TapX    int     // bytes between kernel columns: DW·C
 	KH, KW  int
 }
 
