@@ -246,6 +246,11 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 				continue
 			}
 			xrow := x[((n*g.H+iy)*g.W)*g.C+gi*cg:]
+			if ix0 := ox*g.SW - g.PadL; cg == g.C && g.DW == 1 && ix0 >= 0 && ix0+g.KW <= g.W {
+				// One group, all taps inside: the row's taps are contiguous.
+				copy(seg, xrow[ix0*cg:(ix0+g.KW)*cg])
+				continue
+			}
 			for kx := 0; kx < g.KW; kx++ {
 				ix := ox*g.SW - g.PadL + kx*g.DW
 				d := seg[kx*cg : (kx+1)*cg]

@@ -39,6 +39,10 @@ type gemmS8Impl struct {
 	// non-zero weight zero point go to the first available wide impl.
 	Narrow bool
 	Fn     func(mr, kc, np int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi)
+	// Strips, when set, computes the whole strips of MR rows of a
+	// gemmS8Run call in one go and returns the rows it did (a multiple of
+	// MR; Fn does the rest).
+	Strips func(m, kc int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) int
 	// Gemv computes one row x against panels [p0, p1): y[j] = requant(Σ_k
 	// x[k]·B[k][j] + ep.bias[j]) for the columns of those panels.
 	Gemv func(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi)
@@ -143,7 +147,8 @@ func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
 // first available); tests and benchmarks loop over all available entries.
 var gemmS8Impls = []gemmS8Impl{
 	{Name: "gemmS8_6x16_vnni8", Available: gemmS8HaveVNNI, Fast: always, MR: 6, NR: 16, KPad: 4, Narrow: true,
-		PanelLen: panelLenBcastU8, Pack: packBcastU8, Fn: gemmS8_6x16_vnni8, Gemv: gemvS8_6x16_vnni8},
+		PanelLen: panelLenBcastU8, Pack: packBcastU8, Fn: gemmS8_6x16_vnni8, Gemv: gemvS8_6x16_vnni8,
+		Strips: gemmS8Strips_6x16_vnni8},
 	{Name: "gemmS8_6x16_vnni", Available: gemmS8HaveVNNI, Fast: always, MR: 6, NR: 16, KPad: 2,
 		PanelLen: panelLenBcast, Pack: packBcastS16, Fn: gemmS8_6x16_vnni, Gemv: gemvS8_6x16_vnni},
 	{Name: "gemmS8_6x16_avx2", Available: gemmS8HaveAVX2, Fast: always, MR: 6, NR: 16, KPad: 2,
@@ -250,7 +255,11 @@ func packGemmS8B(im *gemmS8Impl, k, n int, b []int8, rs, cs int, wz func(j int) 
 // mr < MR.
 func gemmS8Run(im *gemmS8Impl, m, k int, a []int8, lda int, bp []int64, y []int8, ldy int, ep *gemmS8Epi) {
 	np := (ep.n + im.NR - 1) / im.NR
-	for i := 0; i < m; i += im.MR {
+	i0 := 0
+	if im.Strips != nil {
+		i0 = im.Strips(m, k, a, lda, bp, y, ldy, ep)
+	}
+	for i := i0; i < m; i += im.MR {
 		im.Fn(min(im.MR, m-i), k, np, a[i*lda:], lda, bp, y[i*ldy:], ldy, ep)
 	}
 }

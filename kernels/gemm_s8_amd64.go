@@ -67,3 +67,9 @@ func gemmS8BcastU8_6x16_vnni(p *gemmS8BcastU8Args)
 //
 //go:noescape
 func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)
+
+// gemmS8BcastU8FM_6x16_vnni is gemmS8BcastU8F_6x16_vnni over whole strips
+// and panels (gemmS8BcastMArgs).
+//
+//go:noescape
+func gemmS8BcastU8FM_6x16_vnni(p *gemmS8BcastMArgs)

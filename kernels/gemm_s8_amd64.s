@@ -543,3 +543,99 @@ bf_next:
 	JNZ          bf_panel
 	VZEROUPPER
 	RET
+
+// Row pointers of the strip at R15-free registers: SI = a, then +lda.
+#define BM_ROWS \
+	MOVQ gemmS8BcastMArgs_a(R13), SI;   \
+	MOVQ gemmS8BcastMArgs_lda(R13), AX; \
+	LEAQ (SI)(AX*1), DI;                \
+	LEAQ (DI)(AX*1), R8;                \
+	LEAQ (R8)(AX*1), R9;                \
+	LEAQ (R9)(AX*1), R10;               \
+	LEAQ (R10)(AX*1), R12
+
+// func gemmS8BcastU8FM_6x16_vnni(p *gemmS8BcastMArgs)
+//
+// Strips × panels of gemmS8BcastU8F_6x16_vnni's work: BX = panel, DX =
+// the panel's columns of the strip's output row 0; the panel and strip
+// counters and the bias and scale pointers of the panel live in the
+// argument block.
+TEXT ·gemmS8BcastU8FM_6x16_vnni(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), R13
+
+bm_strip:
+	MOVQ gemmS8BcastMArgs_b(R13), BX
+	MOVQ gemmS8BcastMArgs_y(R13), DX
+	MOVQ gemmS8BcastMArgs_np(R13), AX
+	MOVQ AX, gemmS8BcastMArgs_panelsLeft(R13)
+	MOVQ gemmS8BcastMArgs_bias(R13), AX
+	MOVQ AX, gemmS8BcastMArgs_biasP(R13)
+	MOVQ gemmS8BcastMArgs_scale(R13), AX
+	MOVQ AX, gemmS8BcastMArgs_scaleP(R13)
+
+bm_panel:
+	MOVL         $0x80808080, AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, Y15
+	VMOVDQU      (BX), Y0
+	VMOVDQU      32(BX), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	BM_ROWS
+	XORQ         AX, AX
+	LEAQ         64(BX), R11
+	MOVQ         gemmS8BcastMArgs_kq(R13), CX
+
+bm_loop:
+	BU_QUAD
+	ADDQ $4, AX
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  bm_loop
+
+	MOVQ         gemmS8BcastMArgs_biasP(R13), R14
+	MOVQ         gemmS8BcastMArgs_scaleP(R13), DI
+	VBROADCASTSS gemmS8BcastMArgs_lo(R13), Y12
+	VBROADCASTSS gemmS8BcastMArgs_hi(R13), Y13
+	VPBROADCASTD gemmS8BcastMArgs_zp(R13), Y14
+	MOVQ         gemmS8BcastMArgs_ldy(R13), SI
+	MOVQ         DX, CX
+	BF_ROW(Y0, Y1, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y2, Y3, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y4, Y5, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y6, Y7, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y8, Y9, CX)
+	ADDQ         SI, CX
+	BF_ROW(Y10, Y11, CX)
+	ADDQ         $16, DX
+	ADDQ         $64, gemmS8BcastMArgs_biasP(R13)
+	ADDQ         $64, gemmS8BcastMArgs_scaleP(R13)
+	ADDQ         gemmS8BcastMArgs_bps(R13), BX
+	DECQ         gemmS8BcastMArgs_panelsLeft(R13)
+	JNZ          bm_panel
+
+	// Next strip: a += 6·lda, y += 6·ldy.
+	MOVQ gemmS8BcastMArgs_lda(R13), AX
+	LEAQ (AX)(AX*2), AX
+	SHLQ $1, AX
+	ADDQ AX, gemmS8BcastMArgs_a(R13)
+	MOVQ gemmS8BcastMArgs_ldy(R13), AX
+	LEAQ (AX)(AX*2), AX
+	SHLQ $1, AX
+	ADDQ AX, gemmS8BcastMArgs_y(R13)
+	DECQ gemmS8BcastMArgs_strips(R13)
+	JNZ  bm_strip
+	VZEROUPPER
+	RET

@@ -283,3 +283,57 @@ func gemmS8_6x16_vnni8(mr, kc, np int, a []int8, lda int, b []int64, y []int8, l
 func gemvS8_6x16_vnni8(kc, p0, p1 int, x []int8, b []int64, y []int8, ep *gemmS8Epi) {
 	gemmS8BcastU8Run(1, kc, p0, p1, x, 0, b, y, 0, ep)
 }
+
+// gemmS8BcastMArgs is one call of gemmS8BcastU8FM_6x16_vnni: strips
+// whole strips of 6 rows (row r at a + r·lda) against the np whole panels,
+// k a multiple of 4 (kq quads), float requantization fused (bias, scale
+// from column 0, padded), output row r at y + r·ldy. The fields after
+// them are the kernel's own counters.
+type gemmS8BcastMArgs struct {
+	a          *int8
+	lda        uintptr
+	strips     uintptr
+	b          *int64
+	bps        uintptr
+	kq         uintptr
+	np         uintptr
+	bias       *int32
+	scale      *float32
+	y          *int8
+	ldy        uintptr
+	lo, hi     float32
+	zp         int32
+	panelsLeft uintptr
+	biasP      *int32
+	scaleP     *float32
+}
+
+// gemmS8Strips_6x16_vnni8 is the Strips of gemmS8_6x16_vnni8: with a float
+// requantization and k a multiple of 4, one assembly call does all whole
+// strips against all whole panels (no per-strip Go), then a partial last
+// panel of those strips goes through gemmS8BcastU8Run.
+func gemmS8Strips_6x16_vnni8(m, kc int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) int {
+	const mr = gemmS8BcastMR
+	strips := m / mr
+	if ep.fbias == nil || kc%4 != 0 || strips == 0 {
+		return 0
+	}
+	pl := panelLenBcastU8(kc)
+	full := ep.n / gemmS8BcastNR
+	_ = a[(strips*mr-1)*lda+kc-1]
+	_ = y[(strips*mr-1)*ldy+ep.n-1]
+	if full > 0 {
+		_ = b[full*pl-1]
+		args := gemmS8BcastMArgs{a: &a[0], lda: uintptr(lda), strips: uintptr(strips), b: &b[0],
+			bps: uintptr(pl) * 8, kq: uintptr(kc / 4), np: uintptr(full),
+			bias: &ep.fbias[0], scale: &ep.fscale[0], y: &y[0], ldy: uintptr(ldy),
+			lo: ep.rq.lo, hi: ep.rq.hi, zp: ep.rq.zp}
+		gemmS8BcastU8FM_6x16_vnni(&args)
+	}
+	if np := (ep.n + gemmS8BcastNR - 1) / gemmS8BcastNR; full < np {
+		for i := 0; i < strips*mr; i += mr {
+			gemmS8BcastU8Run(mr, kc, full, np, a[i*lda:], lda, b, y[i*ldy:], ldy, ep)
+		}
+	}
+	return strips * mr
+}

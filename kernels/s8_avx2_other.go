@@ -37,3 +37,7 @@ func gemmS8BcastU8_6x16_vnni(*gemmS8BcastU8Args) {
 func gemmS8BcastU8F_6x16_vnni(*gemmS8BcastU8Args) {
 	panic("kernels: gemmS8BcastU8F_6x16_vnni is not compiled in")
 }
+
+func gemmS8BcastU8FM_6x16_vnni(*gemmS8BcastMArgs) {
+	panic("kernels: gemmS8BcastU8FM_6x16_vnni is not compiled in")
+}
