@@ -73,3 +73,9 @@ func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)
 //
 //go:noescape
 func gemmS8BcastU8FM_6x16_vnni(p *gemmS8BcastMArgs)
+
+// quantizeS8Float_avx2 is QuantizeS8's float loop for n (a multiple of 8)
+// values (requant_s8_amd64.s).
+//
+//go:noescape
+func quantizeS8Float_avx2(x *float32, n int, scale, lo, hi float32, zero int32, y *int8)

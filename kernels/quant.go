@@ -387,6 +387,10 @@ func QuantizeS8(mode RequantMode, x []float32, scale float32, zero int32, y []in
 	lo, hi := float32(-128-zero), float32(127-zero)
 	switch mode {
 	case RequantFloat:
+		if n8 := len(x) &^ 7; n8 > 0 && requantS8HaveAVX2() {
+			quantizeS8Float_avx2(&x[0], n8, scale, lo, hi, zero, &y[0])
+			x, y = x[n8:], y[n8:]
+		}
 		for i, v := range x {
 			q := v / scale
 			if !(q >= lo) { // also NaN

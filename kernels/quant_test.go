@@ -190,6 +190,13 @@ func TestQuantizeDequantizeS8(t *testing.T) {
 			}
 		}
 	}
+	// Lengths around the 8-value vector blocks (vector bulk, Go tail).
+	for l := 0; l <= 25; l++ {
+		got, want := make([]int8, l), make([]int8, l)
+		QuantizeS8(RequantFloat, x[:l], 0.0173, -7, got)
+		ref.QuantizeS8(true, x[:l], 0.0173, -7, want)
+		qEqual(t, ckName("QuantizeS8 len ", l), got, want)
+	}
 	// Ties: 2.5 → 2 (even) or 3 (away), -2.5 → -2 or -3.
 	y := make([]int8, 2)
 	QuantizeS8(RequantFloat, []float32{2.5, -2.5}, 1, 0, y)

@@ -147,3 +147,40 @@ xnext:
 	JNZ  xrow
 	VZEROUPPER
 	RET
+
+// func quantizeS8Float_avx2(x *float32, n int, scale, lo, hi float32, zero int32, y *int8)
+//
+// QuantizeS8's RequantFloat loop for n (a multiple of 8) values: the
+// float32 quotient (VDIVPS), NaN or below lo → lo (VMAXPS returns its
+// second source when one is NaN), above hi → hi, rounded to nearest even,
+// + zero.
+TEXT ·quantizeS8Float_avx2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Y12
+	VBROADCASTSS lo+20(FP), Y13
+	VBROADCASTSS hi+24(FP), Y14
+	MOVL         zero+28(FP), AX
+	MOVQ         AX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         y+32(FP), DI
+	SHRQ         $3, CX
+	JZ           qdone
+
+qloop:
+	VMOVUPS   (SI), Y0
+	VDIVPS    Y12, Y0, Y0
+	VMAXPS    Y13, Y0, Y0
+	VMINPS    Y14, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	XORQ      AX, AX
+	STORE8
+	ADDQ      $32, SI
+	ADDQ      $8, DI
+	DECQ      CX
+	JNZ       qloop
+
+qdone:
+	VZEROUPPER
+	RET

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
@@ -50,7 +51,7 @@ func (o *quantizeOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	if o.fromFloat && o.channels == 1 && o.halfEven {
 		switch out[0].DType {
 		case tensor.Int8:
-			quantizeHalfEven(in[0].F32, o.scale[0], o.zero[0], o.lo, o.hi, out[0].I8)
+			kernels.QuantizeS8(kernels.RequantFloat, in[0].F32, o.scale[0], o.zero[0], out[0].I8)
 			return
 		case tensor.Uint8:
 			quantizeHalfEven(in[0].F32, o.scale[0], o.zero[0], o.lo, o.hi, out[0].U8)
@@ -71,27 +72,30 @@ func (o *quantizeOp) Run(x *Exec, in, out []*tensor.Tensor) {
 			v = float32(readInt(in[0], i)-o.inZero[ci]) * o.inScale[ci]
 		}
 		q := roundQ(v/o.scale[c], o.halfEven) + float64(o.zero[c])
+		if o.halfEven && v/o.scale[c] != v/o.scale[c] {
+			q = float64(o.lo) // NaN: MLAS's clamp gives the low bound
+		}
 		q = math.Max(float64(o.lo), math.Min(float64(o.hi), q))
 		writeInt(out[0], i, int32(q))
 	}
 }
 
 // quantizeHalfEven is the per-tensor ONNX case of quantizeOp.Run with the
-// same results: the float32 quotient clamped to [lo−zero, hi−zero] (integer
-// bounds, so clamping before rounding equals clamping after) and rounded
-// half to even by the 1.5·2^23 addition (exact for |q| <= 2^22, which the
-// clamp ensures); NaN gives the zero point, as roundQ's 0 does.
+// same results (kernels.QuantizeS8's for int8): the float32 quotient
+// clamped to [lo−zero, hi−zero] (integer bounds, so clamping before
+// rounding equals clamping after) and rounded half to even by the 1.5·2^23
+// addition (exact for |q| <= 2^22, which the clamp ensures); NaN gives lo,
+// as MLAS's clamp does.
 func quantizeHalfEven[T int8 | uint8](x []float32, scale float32, zero, lo, hi int32, y []T) {
 	const magic = 12582912 // 1.5 * 2^23
 	flo, fhi := float32(lo-zero), float32(hi-zero)
 	y = y[:len(x)]
 	for i, v := range x {
 		q := v / scale
-		if q != q {
-			y[i] = T(zero)
-			continue
+		if !(q >= flo) { // also NaN
+			q = flo
 		}
-		q = min(max(q, flo), fhi)
+		q = min(q, fhi)
 		y[i] = T(int32(float32(q+magic)-magic) + zero)
 	}
 }

@@ -10,7 +10,8 @@ import (
 
 // TestQuantizeHalfEvenFastPath compares the per-tensor float → int8/uint8
 // fast path of quantizeOp.Run with its general loop on random values,
-// exact ties (k + 0.5 quanta), values beyond the range, ±Inf and NaN.
+// exact ties (k + 0.5 quanta), values beyond the range, ±Inf and NaN
+// (which gives the low bound, as in ONNX Runtime's MLAS).
 func TestQuantizeHalfEvenFastPath(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	scale := float32(0.0173)
@@ -42,6 +43,17 @@ func TestQuantizeHalfEvenFastPath(t *testing.T) {
 			o.inner = len(x)
 			o.Run(nil, []*tensor.Tensor{in}, []*tensor.Tensor{slow})
 			for i := range x {
+				if x[i] != x[i] {
+					var q int32
+					if dt == tensor.Int8 {
+						q = int32(fast.I8[i])
+					} else {
+						q = int32(fast.U8[i])
+					}
+					if q != lo {
+						t.Errorf("%v zero %d: NaN → %d, want %d (MLAS)", dt, zero, q, lo)
+					}
+				}
 				var a, b int32
 				if dt == tensor.Int8 {
 					a, b = int32(fast.I8[i]), int32(slow.I8[i])
