@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"unsafe"
 )
 
 // ConvS8 is an int8 2-D convolution with packed weights and fused
@@ -231,28 +232,30 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 	g := &c.g
 	cg, kg, kp := c.cg, c.kg, c.kpad
 	zp := int8(c.xZero)
+	ox := p0 % g.OW
+	oy := p0 / g.OW % g.OH
+	n := p0 / (g.OW * g.OH)
+	seglen := g.KW * cg
 	for r := 0; r < np; r++ {
-		p := p0 + r
-		ox := p % g.OW
-		oy := p / g.OW % g.OH
-		n := p / (g.OW * g.OH)
 		row := dst[r*kp : r*kp+kg]
 		clear(dst[r*kp+kg : (r+1)*kp])
+		ix0 := ox*g.SW - g.PadL
+		// One group with all taps of a kernel row inside: contiguous.
+		contig := cg == g.C && g.DW == 1 && ix0 >= 0 && ix0+g.KW <= g.W
 		for ky := 0; ky < g.KH; ky++ {
 			iy := oy*g.SH - g.PadT + ky*g.DH
-			seg := row[ky*g.KW*cg : (ky+1)*g.KW*cg]
+			seg := row[ky*seglen : (ky+1)*seglen]
 			if iy < 0 || iy >= g.H {
 				fillS8(seg, zp)
 				continue
 			}
 			xrow := x[((n*g.H+iy)*g.W)*g.C+gi*cg:]
-			if ix0 := ox*g.SW - g.PadL; cg == g.C && g.DW == 1 && ix0 >= 0 && ix0+g.KW <= g.W {
-				// One group, all taps inside: the row's taps are contiguous.
-				copy(seg, xrow[ix0*cg:(ix0+g.KW)*cg])
+			if contig {
+				copySmallS8(seg, xrow[ix0*cg:(ix0+g.KW)*cg])
 				continue
 			}
 			for kx := 0; kx < g.KW; kx++ {
-				ix := ox*g.SW - g.PadL + kx*g.DW
+				ix := ix0 + kx*g.DW
 				d := seg[kx*cg : (kx+1)*cg]
 				if ix < 0 || ix >= g.W {
 					fillS8(d, zp)
@@ -261,6 +264,28 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 				}
 			}
 		}
+		if ox++; ox == g.OW {
+			ox = 0
+			if oy++; oy == g.OH {
+				oy = 0
+				n++
+			}
+		}
+	}
+}
+
+// copySmallS8 copies len(dst) bytes of src: 8 at a time on 64-bit targets
+// (cheaper than a memmove call for the few bytes of an im2col segment).
+func copySmallS8(dst, src []int8) {
+	src = src[:len(dst)]
+	i := 0
+	if is64bit() {
+		for ; i+8 <= len(dst); i += 8 {
+			*(*uint64)(unsafe.Pointer(&dst[i])) = *(*uint64)(unsafe.Pointer(&src[i]))
+		}
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = src[i]
 	}
 }
 
