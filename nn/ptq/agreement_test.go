@@ -196,8 +196,8 @@ func TestAgreementORT(t *testing.T) {
 			inputs := map[string]*npy.Array{in.Name: npyOf(valBatch)}
 			outName := prep.Graph.Outputs[0].Name
 			want := argmaxRows(runORT(t, bin, path, inputs)[outName].F32, len(val))
-			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement on %d hymenoptera/val images of ORT's int8 and ocellus's int8 with the float model (in ORT), and of ocellus's int8 with ORT's int8 (max |Δlogit| in output quanta, or absolute for float logits):",
-				name, len(calFiles), len(val))
+			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement on %d hymenoptera/val images (and %d images in all) of ORT's int8 and ocellus's int8 with the float model (in ORT), and of ocellus's int8 with ORT's int8 on all (max |Δlogit| in output quanta, or absolute for float logits):",
+				name, len(calFiles), nv, len(val))
 			for _, v := range variants {
 				label := v.m.String()
 				if v.m == Percentile {
@@ -218,7 +218,7 @@ func TestAgreementORT(t *testing.T) {
 				if v.fa > 0 {
 					label += " float-activations " + strconv.Itoa(v.fa)
 				}
-				if only != "" && !strings.Contains(label, only) {
+				if only != "" && !selected(only, label) {
 					continue
 				}
 				cfg := DefaultConfig()
@@ -267,6 +267,18 @@ func TestAgreementORT(t *testing.T) {
 			}
 		})
 	}
+}
+
+// selected reports whether OCELLUS_PTQ_ONLY selects a variant: a
+// comma-separated list of substrings of the label, or of whole labels
+// after "=".
+func selected(only, label string) bool {
+	for _, o := range strings.Split(only, ",") {
+		if e, ok := strings.CutPrefix(o, "="); ok && e == label || !ok && strings.Contains(label, o) {
+			return true
+		}
+	}
+	return false
 }
 
 func agree(a, b []int) int {

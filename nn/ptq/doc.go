@@ -119,7 +119,7 @@
 //	entropy, float activations 4             147/153  96.1 %  372/397  93.7 %
 //	entropy, float activations 12            149/153  97.4 %  387/397  97.5 %
 //	entropy, float activations 24            150/153  98.0 %  386/397  97.2 %
-//	range search, float activations 4        151/153  98.7 %  390/397  98.2 %  (the default)
+//	range search, float activations 4        151/153  98.7 %  389/397  98.0 %  (the default)
 //	range search, float activations 8        148/153  96.7 %  385/397  97.0 %
 //	range search, float activations 16       150/153  98.0 %  390/397  98.2 %
 //	range search, float-last 1, float acts 4 151/153  98.7 %  390/397  98.2 %
