@@ -65,19 +65,20 @@ func (p *plan) biasNodes() []int {
 
 // Quantize quantizes the calibrated model with cfg: activation ranges by
 // cfg.Method (Calibrator.Ranges), then ptq.Quantize, with the refinements
-// of cfg that rerun the calibration samples through the quantized model
-// (the ocellus int8 runtime, which executes a QDQ model as ONNX Runtime
-// does):
+// of cfg that rerun cfg.RefineSamples of the calibration samples through
+// the quantized model (ocellus's int8 runtime, which executes a QDQ model
+// as ONNX Runtime does), in this order:
 //
-//   - BiasCorrection passes of empirical bias correction: every Conv and
-//     Gemm with a bias has the mean error of its output (before the
-//     activation, per output channel, int8 execution minus float) subtracted
-//     from its bias. Each pass measures every layer with the corrections of
-//     the previous passes in place, so the corrections of early layers reach
-//     the later ones after a pass.
+//   - RangeSearch: each activation's range is chosen among the methods by
+//     the mean squared error of the model outputs (searchRanges);
+//   - FloatActivations: a sensitivity pass quantizes each activation alone
+//     and the most sensitive ones stay float (Report.Sensitivity);
+//   - BiasCorrection passes of empirical bias correction, layer by layer
+//     (correctBias).
 //
-// The result is still a standard QDQ model (only the float biases before
-// their int32 quantization differ).
+// The result is a standard QDQ model either way. The refinements compile
+// the model once per candidate: for a 224×224 MobileNetV2 and 16 samples,
+// up to 460 compilations and 7 400 int8 inferences (minutes).
 func (c *Calibrator) Quantize(cfg Config) (*onnxpb.Model, *Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -198,9 +199,9 @@ func (c *Calibrator) correctBias(e *evaluator, base *onnxpb.Model, ranges map[st
 		if refs[n.Inputs[2]] > 1 {
 			b := initMap(g)[n.Inputs[2]]
 			name := nm.name(n.Inputs[2] + "_corrected")
-			c := *b
-			c.Name = name
-			g.Initializers = append(g.Initializers, &c)
+			own := *b
+			own.Name = name
+			g.Initializers = append(g.Initializers, &own)
 			refs[n.Inputs[2]]--
 			n.Inputs[2] = name
 			refs[name] = 1
@@ -354,10 +355,10 @@ func (c *Calibrator) newEvaluator(samples int) (*evaluator, error) {
 	return e, nil
 }
 
-// error quantizes base with ranges, keeping floatActs float, runs the
+// outputError quantizes base with ranges, keeping floatActs float, runs the
 // samples with the int8 runtime, and returns the outputs' mean squared
 // error relative to their mean square.
-func (e *evaluator) error(base *onnxpb.Model, ranges map[string]Range, cfg Config, floatActs map[string]bool) (float64, error) {
+func (e *evaluator) outputError(base *onnxpb.Model, ranges map[string]Range, cfg Config, floatActs map[string]bool) (float64, error) {
 	qm, _, err := quantize(base, ranges, cfg, floatActs)
 	if err != nil {
 		return 0, err
@@ -407,21 +408,26 @@ func (c *Calibrator) sensitivities(e *evaluator, base *onnxpb.Model, ranges map[
 				others[u] = true
 			}
 		}
-		err, errq := e.error(base, ranges, cfg, others)
-		if errq != nil {
-			return nil, errq
+		d, err := e.outputError(base, ranges, cfg, others)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, Sensitivity{Tensor: t, Error: err})
+		out = append(out, Sensitivity{Tensor: t, Error: d})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Error > out[j].Error })
 	return out, nil
 }
 
-// rangeCandidates are the methods the range search tries on each activation.
-var rangeCandidates = [...]struct {
+// rangeCandidate is a method (and percentile) the range search tries.
+type rangeCandidate struct {
 	m Method
 	p float64
-}{{MinMax, 0}, {Percentile, 99.9}, {Percentile, 99.99}, {Percentile, 99.999}, {Entropy, 0}, {MSE, 0}}
+}
+
+// rangeCandidates are the methods the range search tries on each activation.
+func rangeCandidates() []rangeCandidate {
+	return []rangeCandidate{{MinMax, 0}, {Percentile, 99.9}, {Percentile, 99.99}, {Percentile, 99.999}, {Entropy, 0}, {MSE, 0}}
+}
 
 // searchRanges chooses each activation's range among the methods of
 // rangeCandidates by the error of the model's outputs: in graph order, with
@@ -430,7 +436,7 @@ var rangeCandidates = [...]struct {
 // whose choice differs from cfg.Method's.
 func (c *Calibrator) searchRanges(e *evaluator, base *onnxpb.Model, ranges map[string]Range, cfg Config) (map[string]Range, int, error) {
 	var byMethod []map[string]Range
-	for _, rc := range rangeCandidates {
+	for _, rc := range rangeCandidates() {
 		r, err := c.Ranges(rc.m, rc.p)
 		if err != nil {
 			return nil, 0, err
@@ -466,12 +472,12 @@ func (c *Calibrator) searchRanges(e *evaluator, base *onnxpb.Model, ranges map[s
 			}
 			tried[cand] = true
 			cur[t] = cand
-			err, errq := e.error(base, cur, cfg, later)
-			if errq != nil {
-				return nil, 0, errq
+			d, err := e.outputError(base, cur, cfg, later)
+			if err != nil {
+				return nil, 0, err
 			}
-			if err < bestErr {
-				best, bestErr = cand, err
+			if d < bestErr {
+				best, bestErr = cand, d
 			}
 		}
 		cur[t] = best

@@ -20,8 +20,8 @@ import (
 // 0,2,4,8), the model with that many of the most sensitive activations
 // float: top-1 agreement of ocellus's int8 execution with ocellus's float
 // execution on hymenoptera/val and on all images, and the int8 time per
-// image. OCELLUS_PTQ_METHOD (entropy) and OCELLUS_PTQ_FLOAT_LAST (0) set
-// the base configuration:
+// image. OCELLUS_PTQ_METHOD (entropy), OCELLUS_PTQ_FLOAT_LAST (0) and
+// OCELLUS_PTQ_REFINE (Config.RefineSamples, 16) set the base configuration:
 //
 //	OCELLUS_PTQ_SWEEP=0,2,4,6,8,12 OCELLUS_PTQ_RANGE_SEARCH=1 go test -run TestMixedPrecisionSweep -v -timeout 60m ./nn/ptq
 func TestMixedPrecisionSweep(t *testing.T) {
@@ -62,6 +62,7 @@ func TestMixedPrecisionSweep(t *testing.T) {
 	if s := os.Getenv("OCELLUS_PTQ_FLOAT_LAST"); s != "" {
 		cfg.FloatLast, _ = strconv.Atoi(s)
 	}
+	cfg.RefineSamples = envInt(t, "OCELLUS_PTQ_REFINE", cfg.RefineSamples)
 	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
 	if err != nil {
 		t.Fatal(err)
