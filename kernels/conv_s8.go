@@ -31,8 +31,9 @@ type ConvS8 struct {
 
 	// Depthwise and direct: w' unpacked, tap-major [KH·KW][OC] for
 	// depthwise, OHWI for direct.
-	wd []int32
-	dw *dwconvS8Impl
+	wd  []int32
+	wdp []int16 // depthwise weights packed by dw.Pack
+	dw  *dwconvS8Impl
 }
 
 // PackConvS8 checks the geometry and parameters, picks the algorithm and

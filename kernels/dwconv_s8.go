@@ -16,6 +16,7 @@ import (
 // xZero·Σ w'), w the weights minus their zero points.
 type dwRowS8 struct {
 	Acc     []int32 // scratch for the assembly kernels' sums (see dwS8AccLen)
+	WP      []int16 // weights packed by the impl's Pack (nil: none)
 	C, N    int     // channels, pixels in the run
 	PixStep int     // bytes between the windows of neighbouring outputs: SW·C
 	TapY    int     // bytes between kernel rows: DH·W·C
@@ -30,12 +31,17 @@ type dwconvS8Impl struct {
 	Available func() bool
 	KH, KW    int
 	Fn        func(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requantPlan)
+	// Pack, when set, packs the tap-major weights [taps][C] for the impl
+	// (passed as dwRowS8.WP).
+	Pack func(wd []int32, taps, c int) []int16
 }
 
 // dwconvS8Impls is the registration list of int8 depthwise interior
 // kernels, most specialised first; dispatch takes the first available entry
 // whose kernel size matches.
 var dwconvS8Impls = []dwconvS8Impl{
+	{Name: "dwconvS8_pairs_vnni", Available: gemmS8HaveVNNI, Fn: dwconvS8_pairs_vnni, Pack: packDWPairs},
+	{Name: "dwconvS8_pairs_avx2", Available: requantS8HaveAVX2, Fn: dwconvS8_pairs_avx2, Pack: packDWPairs},
 	{Name: "dwconvS8_kxk_avx2", Available: requantS8HaveAVX2, Fn: dwconvS8_kxk_avx2},
 	{Name: "dwconvS8_kxk_neon", Available: requantS8HaveNEON, Fn: dwconvS8_kxk_neon},
 	{Name: "dwconvS8_3x3_cols_go", Available: always, KH: 3, KW: 3, Fn: dwconvS8_3x3_cols_go},
@@ -75,6 +81,9 @@ func (c *ConvS8) packDW(w []int8, wz func(int) int32, dw *dwconvS8Impl) {
 		panic("kernels: no int8 depthwise kernel for " + fmt.Sprint(g.KH, "x", g.KW))
 	}
 	c.dw = dw
+	if dw.Pack != nil && g.C >= 16 && taps <= 32 {
+		c.wdp = dw.Pack(c.wd, taps, g.C)
+	}
 	// Border pixels run through the same kernel on a band of the input
 	// with the padding filled with xZero (see dwBand).
 	// After the band, a buffer for the assembly kernels' int32 sums.
@@ -124,7 +133,7 @@ func (c *ConvS8) runDW(x, y, scratch []int8, r0, r1 int) {
 		}
 		ix0 := oxLo*g.SW - g.PadL
 		c.dw.Fn(x[((n*g.H+iy0)*g.W+ix0)*g.C:], c.wd, c.biasAdj, yrow[oxLo*oc:oxHi*oc], dwRowS8{
-			Acc: acc, C: g.C, N: oxHi - oxLo, PixStep: g.SW * g.C, TapY: g.DH * g.W * g.C, TapX: g.DW * g.C,
+			Acc: acc, WP: c.wdp, C: g.C, N: oxHi - oxLo, PixStep: g.SW * g.C, TapY: g.DH * g.W * g.C, TapX: g.DW * g.C,
 			KH: g.KH, KW: g.KW,
 		}, c.rq)
 		if oxHi < g.OW {
@@ -169,7 +178,7 @@ func (c *ConvS8) dwBand(x, yrow, band []int8, acc []int32, n, iy0, oxA, oxB int)
 		fillS8(row[b*C:], zp)
 	}
 	c.dw.Fn(band, c.wd, c.biasAdj, yrow[oxA*g.OC:oxB*g.OC], dwRowS8{
-		Acc: acc, C: C, N: oxB - oxA, PixStep: g.SW * C, TapY: cols * C, TapX: g.DW * C,
+		Acc: acc, WP: c.wdp, C: C, N: oxB - oxA, PixStep: g.SW * C, TapY: cols * C, TapX: g.DW * C,
 		KH: g.KH, KW: g.KW,
 	}, c.rq)
 }

@@ -110,3 +110,128 @@ pixdone:
 	JNZ  pix
 	VZEROUPPER
 	RET
+
+// Pair kernels (dwS8PairArgs): R13 = p; SI = pixel's window; DI = pixel's
+// sums; R10 = c; R11 = c−16; R12 = pixels left; AX = block start; DX =
+// block's weights; BX = tap offsets; CX = pairs left; R8 = window at the
+// block; R9, R14 = the pair's offsets. Sums in Y0 (channels 0–3, 8–11)
+// and Y1 (4–7, 12–15).
+#define DWP_PAIR_VNNI \
+	VPMOVSXBW  (R8)(R9*1), Y4;   \
+	VPMOVSXBW  (R8)(R14*1), Y5;  \
+	VPUNPCKLWD Y5, Y4, Y6;       \
+	VPUNPCKHWD Y5, Y4, Y7;       \
+	VPDPWSSD   (DX), Y6, Y0;     \
+	VPDPWSSD   32(DX), Y7, Y1
+
+#define DWP_PAIR_AVX2 \
+	VPMOVSXBW  (R8)(R9*1), Y4;   \
+	VPMOVSXBW  (R8)(R14*1), Y5;  \
+	VPUNPCKLWD Y5, Y4, Y6;       \
+	VPUNPCKHWD Y5, Y4, Y7;       \
+	VPMADDWD   (DX), Y6, Y6;     \
+	VPADDD     Y6, Y0, Y0;       \
+	VPMADDWD   32(DX), Y7, Y7;   \
+	VPADDD     Y7, Y1, Y1
+
+// func dwconvS8Pairs_vnni(p *dwS8PairArgs)
+TEXT ·dwconvS8Pairs_vnni(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), R13
+	MOVQ dwS8PairArgs_x(R13), SI
+	MOVQ dwS8PairArgs_acc(R13), DI
+	MOVQ dwS8PairArgs_c(R13), R10
+	LEAQ -16(R10), R11
+	MOVQ dwS8PairArgs_n(R13), R12
+
+pv_pix:
+	XORQ AX, AX
+	MOVQ dwS8PairArgs_w(R13), DX
+
+pv_blk:
+	CMPQ AX, R11
+	JLE  pv_do
+	LEAQ 16(R11), BX
+	CMPQ AX, BX
+	JGE  pv_pixdone
+	MOVQ R11, AX
+
+pv_do:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	LEAQ (SI)(AX*1), R8
+	MOVQ dwS8PairArgs_offs(R13), BX
+	MOVQ dwS8PairArgs_pairs(R13), CX
+
+pv_pair:
+	MOVQ (BX), R9
+	MOVQ 8(BX), R14
+	DWP_PAIR_VNNI
+	ADDQ $16, BX
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  pv_pair
+	VPERM2I128 $0x20, Y1, Y0, Y2
+	VPERM2I128 $0x31, Y1, Y0, Y3
+	VMOVDQU Y2, (DI)(AX*4)
+	VMOVDQU Y3, 32(DI)(AX*4)
+	ADDQ $16, AX
+	JMP  pv_blk
+
+pv_pixdone:
+	ADDQ dwS8PairArgs_pixStep(R13), SI
+	LEAQ (DI)(R10*4), DI
+	DECQ R12
+	JNZ  pv_pix
+	VZEROUPPER
+	RET
+
+// func dwconvS8Pairs_avx2(p *dwS8PairArgs)
+TEXT ·dwconvS8Pairs_avx2(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), R13
+	MOVQ dwS8PairArgs_x(R13), SI
+	MOVQ dwS8PairArgs_acc(R13), DI
+	MOVQ dwS8PairArgs_c(R13), R10
+	LEAQ -16(R10), R11
+	MOVQ dwS8PairArgs_n(R13), R12
+
+pa_pix:
+	XORQ AX, AX
+	MOVQ dwS8PairArgs_w(R13), DX
+
+pa_blk:
+	CMPQ AX, R11
+	JLE  pa_do
+	LEAQ 16(R11), BX
+	CMPQ AX, BX
+	JGE  pa_pixdone
+	MOVQ R11, AX
+
+pa_do:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	LEAQ (SI)(AX*1), R8
+	MOVQ dwS8PairArgs_offs(R13), BX
+	MOVQ dwS8PairArgs_pairs(R13), CX
+
+pa_pair:
+	MOVQ (BX), R9
+	MOVQ 8(BX), R14
+	DWP_PAIR_AVX2
+	ADDQ $16, BX
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  pa_pair
+	VPERM2I128 $0x20, Y1, Y0, Y2
+	VPERM2I128 $0x31, Y1, Y0, Y3
+	VMOVDQU Y2, (DI)(AX*4)
+	VMOVDQU Y3, 32(DI)(AX*4)
+	ADDQ $16, AX
+	JMP  pa_blk
+
+pa_pixdone:
+	ADDQ dwS8PairArgs_pixStep(R13), SI
+	LEAQ (DI)(R10*4), DI
+	DECQ R12
+	JNZ  pa_pix
+	VZEROUPPER
+	RET

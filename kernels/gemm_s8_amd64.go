@@ -79,3 +79,12 @@ func gemmS8BcastU8FM_6x16_vnni(p *gemmS8BcastMArgs)
 //
 //go:noescape
 func quantizeS8Float_avx2(x *float32, n int, scale, lo, hi float32, zero int32, y *int8)
+
+// dwconvS8Pairs_vnni and dwconvS8Pairs_avx2 are the depthwise pair
+// kernels (dwconv_s8_vec.go, dwconv_s8_amd64.s).
+//
+//go:noescape
+func dwconvS8Pairs_vnni(p *dwS8PairArgs)
+
+//go:noescape
+func dwconvS8Pairs_avx2(p *dwS8PairArgs)

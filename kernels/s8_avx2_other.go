@@ -45,3 +45,7 @@ func gemmS8BcastU8FM_6x16_vnni(*gemmS8BcastMArgs) {
 func quantizeS8Float_avx2(*float32, int, float32, float32, float32, int32, *int8) {
 	panic("kernels: quantizeS8Float_avx2 is not compiled in")
 }
+
+func dwconvS8Pairs_vnni(*dwS8PairArgs) { panic("kernels: dwconvS8Pairs_vnni is not compiled in") }
+
+func dwconvS8Pairs_avx2(*dwS8PairArgs) { panic("kernels: dwconvS8Pairs_avx2 is not compiled in") }
