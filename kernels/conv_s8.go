@@ -237,7 +237,19 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 	oy := p0 / g.OW % g.OH
 	n := p0 / (g.OW * g.OH)
 	seglen := g.KW * cg
-	for r := 0; r < np; r++ {
+	for r := 0; r < np; {
+		if run := c.im2colRun(x, dst, r, np, n, oy, ox, gi); run > 0 {
+			// A run of pixels of one output row done at once.
+			r += run
+			if ox += run; ox == g.OW {
+				ox = 0
+				if oy++; oy == g.OH {
+					oy = 0
+					n++
+				}
+			}
+			continue
+		}
 		row := dst[r*kp : r*kp+kg]
 		clear(dst[r*kp+kg : (r+1)*kp])
 		ix0 := ox*g.SW - g.PadL
@@ -265,6 +277,7 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 				}
 			}
 		}
+		r++
 		if ox++; ox == g.OW {
 			ox = 0
 			if oy++; oy == g.OH {
@@ -273,6 +286,49 @@ func (c *ConvS8) im2col(x, dst []int8, p0, np, gi int) {
 			}
 		}
 	}
+}
+
+// im2colRun writes the rows of buffer rows [r, …) that are output pixels
+// (n, oy, ox…) of one output row whose taps are all inside the input and
+// contiguous per kernel row (one group, dilation 1 along x), and returns
+// how many it wrote (0: pixel (n, oy, ox) is not such a pixel). Per kernel
+// row it walks the pixels with a fixed input step, with no per-pixel
+// geometry.
+func (c *ConvS8) im2colRun(x, dst []int8, r, np, n, oy, ox, gi int) int {
+	g := &c.g
+	cg, kp := c.cg, c.kpad
+	if cg != g.C || g.DW != 1 {
+		return 0
+	}
+	iy0 := oy*g.SH - g.PadT
+	if iy0 < 0 || iy0+(g.KH-1)*g.DH >= g.H {
+		return 0
+	}
+	ix0 := ox*g.SW - g.PadL
+	if ix0 < 0 || ix0+g.KW > g.W {
+		return 0
+	}
+	// Pixels ox … ox+run−1 have their taps inside (ix0 + SW·i + KW <= W).
+	run := min(np-r, g.OW-ox, (g.W-g.KW-ix0)/g.SW+1)
+	seglen := g.KW * cg
+	step := g.SW * cg
+	for i := 0; i < run; i++ {
+		pad := dst[(r+i)*kp+c.kg : (r+i+1)*kp]
+		for j := range pad {
+			pad[j] = 0
+		}
+	}
+	for ky := 0; ky < g.KH; ky++ {
+		iy := iy0 + ky*g.DH
+		src := x[((n*g.H+iy)*g.W+ix0)*g.C+gi*cg:]
+		src = src[:(run-1)*step+seglen]
+		d := dst[r*kp+ky*seglen:]
+		d = d[:(run-1)*kp+seglen]
+		for i := 0; i < run; i++ {
+			copySmallS8(d[i*kp:i*kp+seglen], src[i*step:i*step+seglen])
+		}
+	}
+	return run
 }
 
 // copySmallS8 copies len(dst) bytes of src: 8 at a time on 64-bit targets
