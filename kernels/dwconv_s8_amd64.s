@@ -112,10 +112,39 @@ pixdone:
 	RET
 
 // Pair kernels (dwS8PairArgs): R13 = p; SI = pixel's window; DI = pixel's
-// sums; R10 = c; R11 = c−16; R12 = pixels left; AX = block start; DX =
+// sums; R10 = c; R12 = pixels left; AX = block start; DX =
 // block's weights; BX = tap offsets; CX = pairs left; R8 = window at the
-// block; R9, R14 = the pair's offsets. Sums in Y0 (channels 0–3, 8–11)
-// and Y1 (4–7, 12–15).
+// block; R9, R14 = the pair's offsets; R11 = pixel's outputs (fused).
+// Sums in Y0 (channels 0–3, 8–11) and Y1 (4–7, 12–15).
+// Float requantization of the 16 channels at AX (sums in Y2: 0–7, Y3:
+// 8–15) into 16 bytes at (R11)(AX*1): + bias, float32, · scale, clamp to
+// [lo, hi], round to nearest even, + zp, packed with saturation (in range).
+#define DWP_REQUANT \
+	MOVQ         dwS8PairArgs_bias(R13), BX;  \
+	VPADDD       (BX)(AX*4), Y2, Y2;          \
+	VPADDD       32(BX)(AX*4), Y3, Y3;        \
+	VCVTDQ2PS    Y2, Y2;                      \
+	VCVTDQ2PS    Y3, Y3;                      \
+	MOVQ         dwS8PairArgs_scale(R13), BX; \
+	VMULPS       (BX)(AX*4), Y2, Y2;          \
+	VMULPS       32(BX)(AX*4), Y3, Y3;        \
+	VBROADCASTSS dwS8PairArgs_lo(R13), Y4;    \
+	VMAXPS       Y4, Y2, Y2;                  \
+	VMAXPS       Y4, Y3, Y3;                  \
+	VBROADCASTSS dwS8PairArgs_hi(R13), Y4;    \
+	VMINPS       Y4, Y2, Y2;                  \
+	VMINPS       Y4, Y3, Y3;                  \
+	VCVTPS2DQ    Y2, Y2;                      \
+	VCVTPS2DQ    Y3, Y3;                      \
+	VPBROADCASTD dwS8PairArgs_zp(R13), Y4;    \
+	VPADDD       Y4, Y2, Y2;                  \
+	VPADDD       Y4, Y3, Y3;                  \
+	VPACKSSDW    Y3, Y2, Y2;                  \
+	VPERMQ       $0xD8, Y2, Y2;               \
+	VEXTRACTI128 $1, Y2, X3;                  \
+	VPACKSSWB    X3, X2, X2;                  \
+	VMOVDQU      X2, (R11)(AX*1)
+
 #define DWP_PAIR_VNNI \
 	VPMOVSXBW  (R8)(R9*1), Y4;   \
 	VPMOVSXBW  (R8)(R14*1), Y5;  \
@@ -140,20 +169,20 @@ TEXT ·dwconvS8Pairs_vnni(SB), NOSPLIT, $0-8
 	MOVQ dwS8PairArgs_x(R13), SI
 	MOVQ dwS8PairArgs_acc(R13), DI
 	MOVQ dwS8PairArgs_c(R13), R10
-	LEAQ -16(R10), R11
 	MOVQ dwS8PairArgs_n(R13), R12
+	MOVQ dwS8PairArgs_y(R13), R11
 
 pv_pix:
 	XORQ AX, AX
 	MOVQ dwS8PairArgs_w(R13), DX
 
 pv_blk:
-	CMPQ AX, R11
-	JLE  pv_do
-	LEAQ 16(R11), BX
+	LEAQ -16(R10), BX
 	CMPQ AX, BX
+	JLE  pv_do
+	CMPQ AX, R10
 	JGE  pv_pixdone
-	MOVQ R11, AX
+	MOVQ BX, AX
 
 pv_do:
 	VPXOR Y0, Y0, Y0
@@ -172,14 +201,22 @@ pv_pair:
 	JNZ  pv_pair
 	VPERM2I128 $0x20, Y1, Y0, Y2
 	VPERM2I128 $0x31, Y1, Y0, Y3
+	CMPQ dwS8PairArgs_fused(R13), $0
+	JNE  pv_fused
 	VMOVDQU Y2, (DI)(AX*4)
 	VMOVDQU Y3, 32(DI)(AX*4)
+	ADDQ $16, AX
+	JMP  pv_blk
+
+pv_fused:
+	DWP_REQUANT
 	ADDQ $16, AX
 	JMP  pv_blk
 
 pv_pixdone:
 	ADDQ dwS8PairArgs_pixStep(R13), SI
 	LEAQ (DI)(R10*4), DI
+	ADDQ R10, R11
 	DECQ R12
 	JNZ  pv_pix
 	VZEROUPPER
@@ -191,20 +228,20 @@ TEXT ·dwconvS8Pairs_avx2(SB), NOSPLIT, $0-8
 	MOVQ dwS8PairArgs_x(R13), SI
 	MOVQ dwS8PairArgs_acc(R13), DI
 	MOVQ dwS8PairArgs_c(R13), R10
-	LEAQ -16(R10), R11
 	MOVQ dwS8PairArgs_n(R13), R12
+	MOVQ dwS8PairArgs_y(R13), R11
 
 pa_pix:
 	XORQ AX, AX
 	MOVQ dwS8PairArgs_w(R13), DX
 
 pa_blk:
-	CMPQ AX, R11
-	JLE  pa_do
-	LEAQ 16(R11), BX
+	LEAQ -16(R10), BX
 	CMPQ AX, BX
+	JLE  pa_do
+	CMPQ AX, R10
 	JGE  pa_pixdone
-	MOVQ R11, AX
+	MOVQ BX, AX
 
 pa_do:
 	VPXOR Y0, Y0, Y0
@@ -223,14 +260,22 @@ pa_pair:
 	JNZ  pa_pair
 	VPERM2I128 $0x20, Y1, Y0, Y2
 	VPERM2I128 $0x31, Y1, Y0, Y3
+	CMPQ dwS8PairArgs_fused(R13), $0
+	JNE  pa_fused
 	VMOVDQU Y2, (DI)(AX*4)
 	VMOVDQU Y3, 32(DI)(AX*4)
+	ADDQ $16, AX
+	JMP  pa_blk
+
+pa_fused:
+	DWP_REQUANT
 	ADDQ $16, AX
 	JMP  pa_blk
 
 pa_pixdone:
 	ADDQ dwS8PairArgs_pixStep(R13), SI
 	LEAQ (DI)(R10*4), DI
+	ADDQ R10, R11
 	DECQ R12
 	JNZ  pa_pix
 	VZEROUPPER

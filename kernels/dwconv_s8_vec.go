@@ -99,6 +99,10 @@ func dwconvS8_kxk_neon(x []int8, w, bias []int32, y []int8, r dwRowS8, rq *requa
 // dwS8PairArgs is one call of a pair kernel: pixels n, channels c, the
 // byte offset of each tap in a pixel's window (offs, pairs·2 entries) and
 // the packed weights.
+//
+// With fused set the float requantization is done in the kernel: the
+// outputs of pixel p, channel ch, at y[p*c+ch] = requant(sum + bias[ch])
+// with scale[ch], lo, hi, zp as requantPlan's; acc is not used.
 type dwS8PairArgs struct {
 	x       *int8
 	w       *int16
@@ -107,6 +111,12 @@ type dwS8PairArgs struct {
 	c, n    uintptr
 	pairs   uintptr
 	pixStep uintptr
+	fused   uintptr
+	bias    *int32
+	scale   *float32
+	y       *int8
+	lo, hi  float32
+	zp      int32
 }
 
 // dwS8PairBlocks is the number of 16-channel blocks of c channels.
@@ -161,6 +171,20 @@ func dwconvS8PairRun(vnni bool, x []int8, w, bias []int32, y []int8, r dwRowS8, 
 	chunk := len(acc) / c
 	a := dwS8PairArgs{w: &r.WP[0], acc: &acc[0], offs: &offs[0], c: uintptr(c), pairs: uintptr(pairs),
 		pixStep: uintptr(r.PixStep)}
+	if rq.mode == RequantFloat {
+		// Requantization fused into the kernel's store.
+		a.fused = 1
+		a.bias, a.scale, a.y = &bias[:c][0], &rq.scale[:c][0], &y[0]
+		a.lo, a.hi, a.zp = rq.lo, rq.hi, rq.zp
+		a.x = &x[0]
+		a.n = uintptr(r.N)
+		if vnni {
+			dwconvS8Pairs_vnni(&a)
+		} else {
+			dwconvS8Pairs_avx2(&a)
+		}
+		return
+	}
 	for p := 0; p < r.N; p += chunk {
 		np := min(chunk, r.N-p)
 		a.x = &x[p*r.PixStep]
