@@ -100,17 +100,48 @@
 //     targets. Requantization is fused into the tile epilogue; the two
 //     roundings of TFLite's MultiplyByQuantizedMultiplier are folded into
 //     one 64-bit shift (see fixedRequant).
-//   - GEMM in assembly (gemm_s8_dot.go and the .s files): 4×2 "dot"
-//     kernels whose accumulators are vectors of partial sums along k (16 k
-//     per step), reduced once per panel. AVX2 sign-extends A to int16
-//     (VPMOVSXBW) and uses VPMADDWD, or VPDPWSSD with AVX512_VNNI: int16
-//     pairs never saturate, unlike VPMADDUBSW, and weights with a zero point
-//     (|w'| <= 255) still fit. NEON without dot product widens (SXTL) and
-//     uses SMLAL/SMLAL2; with FEAT_DotProd SDOT multiplies int8 weights
-//     directly, so that impl is Narrow and weights with a zero point go to
-//     the widening one. Each impl packs its own panels (int16 or int8
-//     blocks of 16 k, zero-padded); the kernels read A up to the last whole
-//     8 of k, the rest and the requantization epilogue are Go.
+//   - GEMM in assembly, broadcast kernels (gemm_s8_bcast.go, preferred on
+//     amd64): a 6×16 tile whose accumulators are whole output columns.
+//     gemmS8_6x16_vnni8 (AVX512_VNNI + VL) multiplies four k per VPDPBUSD:
+//     A's sign bit is flipped (a+128 as an unsigned byte) and each panel
+//     starts with the column sums −128·Σ_k w' that the accumulators start
+//     from, so the sums are exact; it needs int8 weights (Narrow), others
+//     go to gemmS8_6x16_vnni / _avx2, which broadcast int16 pairs of A
+//     (VPBROADCASTW + VPMOVSXBW) against k-pair packed int16 weights
+//     (VPDPWSSD, or VPMADDWD + VPADDD). With a float requantization the
+//     VPDPBUSD kernel requantizes in its store (VCVTDQ2PS, one VMULPS,
+//     clamp, VCVTPS2DQ, VPMOVSDB), and one call covers every whole strip
+//     and panel of a layer (gemmS8Impl.Strips); a partial last panel goes
+//     through a tile. Im2col rows are padded with zeros to the impl's KPad
+//     so no kernel needs a Go K tail.
+//   - GEMM in assembly, "dot" kernels (gemm_s8_dot.go; arm64, and the
+//     amd64 fallbacks): 4×2 tiles whose accumulators are vectors of
+//     partial sums along k (16 k per step), reduced once per panel. AVX2
+//     sign-extends A to int16 (VPMOVSXBW) and uses VPMADDWD, or VPDPWSSD
+//     with AVX512_VNNI: int16 pairs never saturate, unlike VPMADDUBSW, and
+//     weights with a zero point (|w'| <= 255) still fit. NEON without dot
+//     product widens (SXTL) and uses SMLAL/SMLAL2; with FEAT_DotProd SDOT
+//     multiplies int8 weights directly, so that impl is Narrow and weights
+//     with a zero point go to the widening one.
+//   - Requantization in assembly (requant_s8.go, requantS8Impls):
+//     requantPlan.rows requantizes rows of int32 sums 8 channels at a time
+//     (a last partial block overlaps the one before). Float: int32→float32,
+//     one multiply, clamp, round-to-nearest-even conversion (the Go
+//     runtime's default rounding; NEON's FCVTNS), as rqFloat. Fixed point
+//     without left shifts: 64-bit lanes, (acc·m + 2^30 + rnd − [u<0]·2^31)
+//     shifted right by 31+e — NEON with SSHL, AVX2 (which has no 64-bit
+//     arithmetic shift) by a logical shift of the sign-flipped value and a
+//     correction modulo 2^32 (fixedVec). Left shifts stay in Go.
+//   - Depthwise in assembly (dwconv_s8_vec.go): the pair kernels (amd64)
+//     sign-extend two taps' inputs to int16, interleave them per channel
+//     (VPUNPCK[LH]WD) and multiply-add both taps at once against weights
+//     packed per 16-channel block and tap pair (VPDPWSSD or VPMADDWD), the
+//     float requantization fused into the store; the int32 kernels
+//     (dwconvS8Acc_avx2, dwconvS8Acc_neon: SXTL twice, MLA) sum into a
+//     scratch buffer that requantPlan.rows turns into int8. Border pixels
+//     run the same kernels on a band of the input copied to scratch with
+//     the padding set to xZero (equal to skipping those taps, since the
+//     corrected bias counts padding as xZero).
 //   - Elementwise Add and Mul are tables of all 65536 input pairs built
 //     from the runtime's scalar formula, so TFLite's three-multiplier ADD and
 //     ORT's FMA-ordered QLinearAdd cost one lookup per element.
