@@ -157,44 +157,7 @@ func ExportONNX(blob []byte, basePath string) ([]byte, error) {
 		&onnxpb.Node{Name: train.HeadFlatten, OpType: "Flatten", Inputs: []string{feat}, Outputs: []string{flat},
 			Attributes: []*onnxpb.Attribute{{Name: "axis", Type: onnxpb.AttrTypeInt, I: 1}}},
 		&onnxpb.Node{Name: train.HeadNode, OpType: "Gemm", Inputs: []string{flat, wName, bName}, Outputs: []string{outName}})
-	x.prune(outName)
-	if outName != train.HeadOutput && !x.nameUsed(train.HeadOutput) {
-		// The old output's name, free now that its node is gone.
-		x.g.Nodes[len(x.g.Nodes)-1].Outputs[0] = train.HeadOutput
-		outName = train.HeadOutput
-	}
-
-	batch := &onnxpb.Dim{Value: 1, HasValue: true}
-	if in := x.g.Inputs; len(in) > 0 && in[0].Type.IsTensor() && in[0].Type.Tensor.Shape != nil && len(in[0].Type.Tensor.Shape.Dims) > 0 {
-		d := *in[0].Type.Tensor.Shape.Dims[0]
-		batch = &d
-	}
-	x.g.Outputs = []*onnxpb.ValueInfo{{Name: outName, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-		Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: &onnxpb.Shape{Dims: []*onnxpb.Dim{batch, {Value: int64(len(h.Classes)), HasValue: true}}}}}}}
-
-	classes, err := json.Marshal(h.Classes)
-	if err != nil {
-		return nil, err
-	}
-	var meta []*onnxpb.StringStringEntry
-	for _, e := range om.MetadataProps {
-		if !strings.HasPrefix(e.Key, "ocellus.") {
-			meta = append(meta, e)
-		}
-	}
-	om.MetadataProps = append(meta,
-		&onnxpb.StringStringEntry{Key: MetaClasses, Value: string(classes)},
-		&onnxpb.StringStringEntry{Key: MetaPreprocess, Value: h.Preprocess},
-		&onnxpb.StringStringEntry{Key: MetaBase, Value: h.BaseModel + " sha256:" + h.BaseSHA256})
-	if om.ProducerName == "" {
-		om.ProducerName = "ocellus"
-	}
-	out := om.Marshal()
-	// Our importer must take it back.
-	if _, err := onnx.Import(out, nil); err != nil {
-		return nil, fmt.Errorf("finetune: export: the exported model does not import: %w", err)
-	}
-	return out, nil
+	return finishExport(x, om, h, outName)
 }
 
 // headInput returns the name of the tensor the new head's features come
@@ -562,4 +525,45 @@ func permute(v []float32, shape, perm []int) ([]float32, []int) {
 		}
 	}
 	return out, ns
+}
+
+// finishExport prunes the exported graph to what outName needs, names it
+// "logits" if that name is free (the old output's, now that its node is
+// gone), declares it as the single output, writes the metadata and checks
+// that our importer takes the result.
+func finishExport(x *exporter, om *onnxpb.Model, h BlobHeader, outName string) ([]byte, error) {
+	x.prune(outName)
+	if outName != train.HeadOutput && !x.nameUsed(train.HeadOutput) {
+		x.g.Nodes[len(x.g.Nodes)-1].Outputs[0] = train.HeadOutput
+		outName = train.HeadOutput
+	}
+	batch := &onnxpb.Dim{Value: 1, HasValue: true}
+	if in := x.g.Inputs; len(in) > 0 && in[0].Type.IsTensor() && in[0].Type.Tensor.Shape != nil && len(in[0].Type.Tensor.Shape.Dims) > 0 {
+		d := *in[0].Type.Tensor.Shape.Dims[0]
+		batch = &d
+	}
+	x.g.Outputs = []*onnxpb.ValueInfo{{Name: outName, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
+		Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: &onnxpb.Shape{Dims: []*onnxpb.Dim{batch, {Value: int64(len(h.Classes)), HasValue: true}}}}}}}
+	classes, err := json.Marshal(h.Classes)
+	if err != nil {
+		return nil, err
+	}
+	var meta []*onnxpb.StringStringEntry
+	for _, e := range om.MetadataProps {
+		if !strings.HasPrefix(e.Key, "ocellus.") {
+			meta = append(meta, e)
+		}
+	}
+	om.MetadataProps = append(meta,
+		&onnxpb.StringStringEntry{Key: MetaClasses, Value: string(classes)},
+		&onnxpb.StringStringEntry{Key: MetaPreprocess, Value: h.Preprocess},
+		&onnxpb.StringStringEntry{Key: MetaBase, Value: h.BaseModel + " sha256:" + h.BaseSHA256})
+	if om.ProducerName == "" {
+		om.ProducerName = "ocellus"
+	}
+	out := om.Marshal()
+	if _, err := onnx.Import(out, nil); err != nil {
+		return nil, fmt.Errorf("finetune: export: the exported model does not import: %w", err)
+	}
+	return out, nil
 }

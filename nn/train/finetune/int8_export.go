@@ -1,15 +1,12 @@
 package finetune
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
-	"strings"
 
 	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn/graph"
-	"github.com/ocellus/ocellus/nn/onnx"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/ptq"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -150,44 +147,7 @@ func exportInt8(blob []byte, basePath string) ([]byte, error) {
 	}
 	x.g.Initializers = append(x.g.Initializers, inits...)
 	x.g.Nodes = append(x.g.Nodes, nodes...)
-	return finishInt8Export(x, om, h, outName)
-}
-
-// finishInt8Export prunes the exported graph to what outName needs, names
-// it "logits" if free, declares it as the single output, writes the
-// metadata and checks that our importer takes the result.
-func finishInt8Export(x *exporter, om *onnxpb.Model, h BlobHeader, outName string) ([]byte, error) {
-	x.prune(outName)
-	if outName != train.HeadOutput && !x.nameUsed(train.HeadOutput) {
-		x.g.Nodes[len(x.g.Nodes)-1].Outputs[0] = train.HeadOutput
-		outName = train.HeadOutput
-	}
-	batch := &onnxpb.Dim{Value: 1, HasValue: true}
-	if in := x.g.Inputs; len(in) > 0 && in[0].Type.IsTensor() && in[0].Type.Tensor.Shape != nil && len(in[0].Type.Tensor.Shape.Dims) > 0 {
-		d := *in[0].Type.Tensor.Shape.Dims[0]
-		batch = &d
-	}
-	x.g.Outputs = []*onnxpb.ValueInfo{{Name: outName, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-		Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: &onnxpb.Shape{Dims: []*onnxpb.Dim{batch, {Value: int64(len(h.Classes)), HasValue: true}}}}}}}
-	classes, err := json.Marshal(h.Classes)
-	if err != nil {
-		return nil, err
-	}
-	var meta []*onnxpb.StringStringEntry
-	for _, e := range om.MetadataProps {
-		if !strings.HasPrefix(e.Key, "ocellus.") {
-			meta = append(meta, e)
-		}
-	}
-	om.MetadataProps = append(meta,
-		&onnxpb.StringStringEntry{Key: MetaClasses, Value: string(classes)},
-		&onnxpb.StringStringEntry{Key: MetaPreprocess, Value: h.Preprocess},
-		&onnxpb.StringStringEntry{Key: MetaBase, Value: h.BaseModel + " sha256:" + h.BaseSHA256})
-	out := om.Marshal()
-	if _, err := onnx.Import(out, nil); err != nil {
-		return nil, fmt.Errorf("finetune: export: the exported model does not import: %w", err)
-	}
-	return out, nil
+	return finishExport(x, om, h, outName)
 }
 
 // qzero is a scalar zero-point initializer: uint8 (zp + 128) when the
@@ -519,5 +479,5 @@ func exportInt8Tail(h BlobHeader, q *graph.Graph, t *train.Tail, basePath string
 	}
 	x.g.Initializers = append(x.g.Initializers, te.inits...)
 	x.g.Nodes = append(x.g.Nodes, te.nodes...)
-	return finishInt8Export(x, om, h, outName)
+	return finishExport(x, om, h, outName)
 }
