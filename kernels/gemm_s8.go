@@ -62,6 +62,11 @@ type gemmS8Epi struct {
 	// multiple of 16. nil: not prepared (fixed point).
 	fbias  []int32
 	fscale []float32
+	// noClamp: the clamp is the whole int8 range and every scale is
+	// below 0.5, so |float32(sum)·scale| < 2^30 converts without overflow
+	// and the int8 saturation of the store is the clamp (rounding is
+	// monotonic and the bounds are integers).
+	noClamp bool
 }
 
 // padFloat prepares fbias and fscale for a float requantization.
@@ -74,6 +79,10 @@ func (ep *gemmS8Epi) padFloat() {
 	ep.fscale = make([]float32, n16)
 	copy(ep.fbias, ep.bias[:ep.n])
 	copy(ep.fscale, ep.rq.scale[ep.c0:ep.c0+ep.n])
+	ep.noClamp = ep.rq.min == -128 && ep.rq.max == 127
+	for _, v := range ep.fscale {
+		ep.noClamp = ep.noClamp && v >= 0 && v < 0.5
+	}
 }
 
 // tile adds the bias to an MR×NR tile of sums (row stride nr), requantizes

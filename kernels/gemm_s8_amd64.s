@@ -456,6 +456,24 @@ bu_store:
 	VPMOVSDB  acc1, X15;           \
 	MOVQ      X15, 8(ptr)
 
+// BF_ROW without the float clamp (gemmS8Epi.noClamp: the conversion cannot
+// overflow and VPMOVSDB's saturation is the clamp); the two halves are
+// joined in one ZMM (zacc0 is acc0's) for a single VPMOVSDB.
+#define BF_ROW_NC(acc0, acc1, zacc0, ptr) \
+	VPADDD       (R14), acc0, acc0;   \
+	VPADDD       32(R14), acc1, acc1; \
+	VCVTDQ2PS    acc0, acc0;          \
+	VCVTDQ2PS    acc1, acc1;          \
+	VMULPS       (DI), acc0, acc0;    \
+	VMULPS       32(DI), acc1, acc1;  \
+	VCVTPS2DQ    acc0, acc0;          \
+	VCVTPS2DQ    acc1, acc1;          \
+	VPADDD       Y14, acc0, acc0;     \
+	VPADDD       Y14, acc1, acc1;     \
+	VINSERTI64X4 $1, acc1, zacc0, zacc0; \
+	VPMOVSDB     zacc0, X15;          \
+	VMOVDQU      X15, (ptr)
+
 // func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)
 //
 // As gemmS8BcastU8_6x16_vnni, storing requantized int8: R14 = bias and DI
@@ -608,6 +626,8 @@ bm_loop:
 	VPBROADCASTD gemmS8BcastMArgs_zp(R13), Y14
 	MOVQ         gemmS8BcastMArgs_ldy(R13), SI
 	MOVQ         DX, CX
+	CMPQ         gemmS8BcastMArgs_noclamp(R13), $0
+	JNE          bm_noclamp
 	BF_ROW(Y0, Y1, CX)
 	ADDQ         SI, CX
 	BF_ROW(Y2, Y3, CX)
@@ -619,6 +639,22 @@ bm_loop:
 	BF_ROW(Y8, Y9, CX)
 	ADDQ         SI, CX
 	BF_ROW(Y10, Y11, CX)
+	JMP          bm_stored
+
+bm_noclamp:
+	BF_ROW_NC(Y0, Y1, Z0, CX)
+	ADDQ         SI, CX
+	BF_ROW_NC(Y2, Y3, Z2, CX)
+	ADDQ         SI, CX
+	BF_ROW_NC(Y4, Y5, Z4, CX)
+	ADDQ         SI, CX
+	BF_ROW_NC(Y6, Y7, Z6, CX)
+	ADDQ         SI, CX
+	BF_ROW_NC(Y8, Y9, Z8, CX)
+	ADDQ         SI, CX
+	BF_ROW_NC(Y10, Y11, Z10, CX)
+
+bm_stored:
 	ADDQ         $16, DX
 	ADDQ         $64, gemmS8BcastMArgs_biasP(R13)
 	ADDQ         $64, gemmS8BcastMArgs_scaleP(R13)

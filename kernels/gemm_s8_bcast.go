@@ -303,6 +303,7 @@ type gemmS8BcastMArgs struct {
 	ldy        uintptr
 	lo, hi     float32
 	zp         int32
+	noclamp    uintptr // 1: the store saturates instead of clamping (gemmS8Epi.noClamp)
 	panelsLeft uintptr
 	biasP      *int32
 	scaleP     *float32
@@ -328,6 +329,9 @@ func gemmS8Strips_6x16_vnni8(m, kc int, a []int8, lda int, b []int64, y []int8, 
 			bps: uintptr(pl) * 8, kq: uintptr(kc / 4), np: uintptr(full),
 			bias: &ep.fbias[0], scale: &ep.fscale[0], y: &y[0], ldy: uintptr(ldy),
 			lo: ep.rq.lo, hi: ep.rq.hi, zp: ep.rq.zp}
+		if ep.noClamp {
+			args.noclamp = 1
+		}
 		gemmS8BcastU8FM_6x16_vnni(&args)
 	}
 	if np := (ep.n + gemmS8BcastNR - 1) / gemmS8BcastNR; full < np {
