@@ -25,7 +25,9 @@ func Compile(g *graph.Graph, n *graph.Node) (Op, error) {
 		return &unaryOp{act: n.Params.(*graph.UnaryParams).Act}, nil
 	case graph.OpBinary:
 		p := n.Params.(*graph.BinaryParams)
-		return &binaryOp{op: p.Op, act: p.Act, ashape: in(g, n, 0).Shape, bshape: in(g, n, 1).Shape, yshape: out(g, n, 0).Shape}, nil
+		y := out(g, n, 0).Shape
+		return &binaryOp{op: p.Op, act: p.Act, ashape: in(g, n, 0).Shape, bshape: in(g, n, 1).Shape, yshape: y,
+			partShapes: make([]int, maxBinaryParts*3*len(y))}, nil
 	case graph.OpDense:
 		return compileDense(g, n)
 	case graph.OpMatMul:

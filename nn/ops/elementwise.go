@@ -53,7 +53,15 @@ type binaryOp struct {
 	op                     kernels.BinOp
 	act                    kernels.Act
 	ashape, bshape, yshape []int
+	// partShapes holds each part's operand shapes for RunPart (3 shapes of
+	// maxBinaryParts ranks per part), allocated at compile time: shapes
+	// passed to the kernel escape, so stack arrays would allocate per call.
+	partShapes []int
 }
+
+// maxBinaryParts is how many threads a binary op splits over at most; with
+// more, part 0 runs it whole.
+const maxBinaryParts = 16
 
 func (o *binaryOp) ScratchLen() int { return 0 }
 func (o *binaryOp) Run(x *Exec, in, out []*tensor.Tensor) {
@@ -72,5 +80,84 @@ func (o *binaryOp) Run(x *Exec, in, out []*tensor.Tensor) {
 		kernels.BinaryInt(o.op, a.I32, o.ashape, b.I32, o.bshape, y.I32, o.yshape)
 	case tensor.Int64:
 		kernels.BinaryInt(o.op, a.I64, o.ashape, b.I64, o.bshape, y.I64, o.yshape)
+	}
+}
+
+// minPartElems is the smallest float32 elementwise op worth splitting over
+// threads: below it the handoff costs more than the work.
+const minPartElems = 1 << 14
+
+// elemRange is part's share [lo, hi) of n elements, in multiples of 16 (whole
+// vectors for the kernels).
+func elemRange(n, part, parts int) (lo, hi int) {
+	blocks := (n + 15) / 16
+	lo = min(blocks*part/parts*16, n)
+	hi = min(blocks*(part+1)/parts*16, n)
+	return lo, hi
+}
+
+// RunPart runs a share of a float32 activation (elementwise, so any split is
+// bit-identical); other types and small tensors run whole in part 0.
+func (o *unaryOp) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	src, dst := in[0], out[0]
+	if src.DType != tensor.Float32 || len(src.F32) < minPartElems {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	lo, hi := elemRange(len(src.F32), part, parts)
+	copy(dst.F32[lo:hi], src.F32[lo:hi])
+	kernels.ApplyAct(o.act, dst.F32[lo:hi])
+}
+
+// RunPart runs a share of a float32 binary op: a range of the first output
+// axis longer than 1 (the earlier ones are 1), each operand's rows taken
+// from that range or, where it broadcasts along the axis, whole. Other
+// types, small outputs and operands of lower rank run whole in part 0.
+func (o *binaryOp) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	a, b, y := in[0], in[1], out[0]
+	r := len(o.yshape)
+	if a.DType != tensor.Float32 || len(y.F32) < minPartElems || len(o.ashape) != r || len(o.bshape) != r {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	ax := 0
+	for ax < r-1 && o.yshape[ax] == 1 {
+		ax++
+	}
+	rows := o.yshape[ax]
+	lo, hi := rows*part/parts, rows*(part+1)/parts
+	if lo == hi {
+		return
+	}
+	if parts > maxBinaryParts {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	buf := o.partShapes[part*3*r : (part+1)*3*r]
+	as, bs, ys := buf[:r], buf[r:2*r], buf[2*r:]
+	copy(as, o.ashape)
+	copy(bs, o.bshape)
+	copy(ys, o.yshape)
+	ys[ax] = hi - lo
+	ystride := len(y.F32) / rows
+	av, bv := a.F32, b.F32
+	if o.ashape[ax] == rows && rows > 1 {
+		s := len(av) / rows
+		av, as[ax] = av[lo*s:hi*s], hi-lo
+	}
+	if o.bshape[ax] == rows && rows > 1 {
+		s := len(bv) / rows
+		bv, bs[ax] = bv[lo*s:hi*s], hi-lo
+	}
+	yv := y.F32[lo*ystride : hi*ystride]
+	kernels.BinaryF32(o.op, av, as, bv, bs, yv, ys)
+	if o.act.Kind != kernels.ActNone {
+		kernels.ApplyAct(o.act, yv)
 	}
 }
