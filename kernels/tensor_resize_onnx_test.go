@@ -9,35 +9,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// tsSharedDir returns the shared fixtures directory: $OCELLUS_SHARED, or
-// ../shared beside the repository root.
-func tsSharedDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("OCELLUS_SHARED"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
 
 // tsPBField is one decoded protobuf field: varint/fixed values in v, bytes in b.
 type tsPBField struct {
@@ -373,13 +351,10 @@ func tsResizeCase(dir string) (x *tsTensor, want *tsTensor, outShape []int, p Re
 }
 
 func TestResizeONNXConformance(t *testing.T) {
-	root := filepath.Join(tsSharedDir(t), "onnx-node-tests", "node")
+	root := filepath.Join(fixture.Dir(), "onnx-node-tests", "node")
 	dirs, _ := filepath.Glob(filepath.Join(root, "test_resize_*"))
 	if len(dirs) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture missing: %s/test_resize_* (set OCELLUS_SHARED)", root)
-		}
-		t.Skipf("fixture missing: %s/test_resize_* (set OCELLUS_SHARED)", root)
+		fixture.Missing(t, filepath.Join(root, "test_resize_*"))
 	}
 	if len(dirs) != 39 {
 		t.Errorf("found %d test_resize_* directories, expected 39", len(dirs))

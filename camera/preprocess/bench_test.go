@@ -2,6 +2,7 @@ package preprocess
 
 import (
 	"fmt"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"testing"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkPreprocess(b *testing.B) {
 func BenchmarkDecode(b *testing.B) {
 	for _, f := range []string{"cat.bmp", "cat.png", "cat.jpg"} {
 		b.Run("file="+f, func(b *testing.B) {
-			p := fixture(b, "images/"+f)
+			p := fixture.Path(b, "images/"+f)
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := DecodeFile(p); err != nil {

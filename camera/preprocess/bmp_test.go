@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -240,7 +241,7 @@ func TestBMPSampleHeaders(t *testing.T) {
 		hsize uint32
 		bpp   uint16
 	}{{"images/cat.bmp", 124, 24}, {"images/mnist_nine.bmp", 40, 8}, {"images/person.bmp", 40, 8}} {
-		data, err := os.ReadFile(fixture(t, tc.file))
+		data, err := os.ReadFile(fixture.Path(t, tc.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +263,7 @@ func TestBMPTruncated(t *testing.T) {
 	for i := 0; i < len(cases); i += 7 {
 		files[cases[i].String()] = encodeBMP(cases[i], vals[i])
 	}
-	if data, err := os.ReadFile(fixture(t, "images/mnist_nine.bmp")); err == nil {
+	if data, err := os.ReadFile(fixture.Path(t, "images/mnist_nine.bmp")); err == nil {
 		files["mnist_nine.bmp"] = data
 	}
 	for name, data := range files {
@@ -343,7 +344,7 @@ func FuzzDecodeBMP(f *testing.F) {
 	for i := 0; i < len(cases); i += 11 {
 		f.Add(encodeBMP(cases[i], vals[i]))
 	}
-	if data, err := os.ReadFile(fixture(f, "images/mnist_nine.bmp")); err == nil {
+	if data, err := os.ReadFile(fixture.Path(f, "images/mnist_nine.bmp")); err == nil {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

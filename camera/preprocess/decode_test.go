@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -27,7 +28,7 @@ var sampleSizes = map[string][2]int{
 // stay close to Pillow's on a 32×24 centre crop.
 func TestDecodeSamples(t *testing.T) {
 	ref := loadRef(t)
-	dir := filepath.Dir(fixture(t, "images/cat.bmp"))
+	dir := filepath.Dir(fixture.Path(t, "images/cat.bmp"))
 	seen := map[string]bool{}
 	for _, e := range ref.Images {
 		seen[e.File] = true
@@ -87,7 +88,7 @@ func TestConversionsMatchBMP(t *testing.T) {
 }
 
 func TestDecodeReader(t *testing.T) {
-	data, err := os.ReadFile(fixture(t, "images/mnist_nine.bmp"))
+	data, err := os.ReadFile(fixture.Path(t, "images/mnist_nine.bmp"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,42 +13,9 @@ import (
 	"testing"
 )
 
-// sharedDir returns $OCELLUS_SHARED or <repo root>/../shared.
-func sharedDir(t testing.TB) string {
-	if d := os.Getenv("OCELLUS_SHARED"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "..", "shared")
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-	}
-}
-
-// fixture returns the path of a file under the shared directory; a missing fixture fails the test
-// when CI=true and skips it (naming the fixture) otherwise.
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(sharedDir(t), rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s missing: %v", p, err)
-		}
-		t.Skipf("fixture %s missing (set OCELLUS_SHARED): %v", p, err)
-	}
-	return p
-}
-
 func decodeFixture(t testing.TB, rel string) *RGB8 {
 	t.Helper()
-	img, err := DecodeFile(fixture(t, rel))
+	img, err := DecodeFile(fixture.Path(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

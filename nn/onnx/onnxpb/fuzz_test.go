@@ -2,6 +2,7 @@ package onnxpb
 
 import (
 	"errors"
+	"github.com/ocellus/ocellus/internal/fixture"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,10 +22,7 @@ func seedModels() [][]byte {
 		}}).Marshal(),
 		{},
 	}
-	root := os.Getenv("OCELLUS_SHARED")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "..", "shared")
-	}
+	root := fixture.Dir()
 	for _, d := range []string{"test_conv_with_strides_padding", "test_gemm_all_attributes", "test_quantizelinear", "test_reshape_extended_dims"} {
 		if b, err := os.ReadFile(filepath.Join(root, "onnx-node-tests", "node", d, "model.onnx")); err == nil {
 			seeds = append(seeds, b)

@@ -8,29 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-)
 
-// sharedDir returns the shared fixtures folder ($OCELLUS_SHARED, default
-// ../shared next to the repo root); sub must exist in it.
-func sharedDir(t testing.TB, sub string) string {
-	t.Helper()
-	root := os.Getenv("OCELLUS_SHARED")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "..", "shared")
-	}
-	dir := filepath.Join(root, sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s missing: %v", dir, err)
-		}
-		t.Skipf("fixture %s missing (set OCELLUS_SHARED): %v", dir, err)
-	}
-	return dir
-}
+	"github.com/ocellus/ocellus/internal/fixture"
+)
 
 func sharedModels(t *testing.T) []string {
 	var files []string
-	nodeTests := sharedDir(t, "onnx-node-tests")
+	nodeTests := fixture.Path(t, "onnx-node-tests")
 	for _, pat := range []string{"node/*/model.onnx", "pytorch-converted/*/model.onnx"} {
 		m, err := filepath.Glob(filepath.Join(nodeTests, pat))
 		if err != nil {
@@ -41,7 +25,7 @@ func sharedModels(t *testing.T) []string {
 		}
 		files = append(files, m...)
 	}
-	m, _ := filepath.Glob(filepath.Join(sharedDir(t, "models/onnx"), "*.onnx"))
+	m, _ := filepath.Glob(filepath.Join(fixture.Path(t, "models", "onnx"), "*.onnx"))
 	if len(m) < 5 {
 		t.Fatalf("only %d models under models/onnx", len(m))
 	}
@@ -183,7 +167,7 @@ func readAny(x *Tensor) (int, error) {
 }
 
 func TestSharedTestData(t *testing.T) {
-	dir := sharedDir(t, "onnx-node-tests")
+	dir := fixture.Path(t, "onnx-node-tests")
 	sets, err := filepath.Glob(filepath.Join(dir, "*", "*", "test_data_set_*"))
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +236,7 @@ func TestSharedTestData(t *testing.T) {
 }
 
 func TestKnownFacts(t *testing.T) {
-	dir := sharedDir(t, "models/onnx")
+	dir := fixture.Path(t, "models", "onnx")
 	load := func(name string) *Model {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
