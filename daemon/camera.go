@@ -17,6 +17,7 @@ import (
 	"github.com/ocellus/ocellus/camera/plugin"
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/daemon/api"
+	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/prometheus/client_golang/prometheus"
@@ -267,7 +268,7 @@ func (c *cam) classify(ctx context.Context, f camera.Frame) error {
 	if lm.probs {
 		copy(c.probs, scores)
 	} else {
-		softmax(scores, c.probs)
+		kernels.SoftmaxF32(scores, c.probs, 1, len(scores), 1)
 	}
 	probs := c.probs
 	k := topK(c.idx, probs, c.d.cfg.TopK)
@@ -420,22 +421,6 @@ type bytesBuffer struct{ b []byte }
 func (w *bytesBuffer) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
-}
-
-func softmax(scores, probs []float32) {
-	mx := math.Inf(-1)
-	for _, v := range scores {
-		mx = math.Max(mx, float64(v))
-	}
-	var z float64
-	for i, v := range scores {
-		e := math.Exp(float64(v) - mx)
-		probs[i] = float32(e)
-		z += e
-	}
-	for i := range probs {
-		probs[i] = float32(float64(probs[i]) / z)
-	}
 }
 
 func (c *cam) status() api.CameraStatus {

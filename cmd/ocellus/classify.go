@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -235,19 +236,7 @@ func toProbs(scores, probs []float32) {
 		copy(probs, scores)
 		return
 	}
-	mx := math.Inf(-1)
-	for _, v := range scores {
-		mx = math.Max(mx, float64(v))
-	}
-	var z float64
-	for i, v := range scores {
-		e := math.Exp(float64(v) - mx)
-		probs[i] = float32(e)
-		z += e
-	}
-	for i := range probs {
-		probs[i] = float32(float64(probs[i]) / z)
-	}
+	kernels.SoftmaxF32(scores, probs, 1, len(scores), 1)
 }
 
 func readLabels(path string) ([]string, error) {
