@@ -118,23 +118,9 @@ func modelLabels(modelPath, labelsPath string, k int) ([]string, error) {
 // specFor derives a model file's preprocessing as `ocellus classify` does: from the input's shape
 // (ImageNet normalisation for colour, x/255 for grey), replaced by the sidecar file if any.
 func specFor(in nn.IOSpec, modelPath string) (preprocess.Spec, error) {
-	spec := preprocess.DefaultSpec()
-	s := in.Shape
-	if len(s) != 4 || s[0] != 1 {
-		return spec, fmt.Errorf("%s: input %q has shape %v, not a single image [1,C,H,W] or [1,H,W,C]", modelPath, in.Name, s)
-	}
-	switch {
-	case s[1] == 1 || s[1] == 3:
-		spec.Layout, spec.Channels, spec.Height, spec.Width = preprocess.NCHW, s[1], s[2], s[3]
-	case s[3] == 1 || s[3] == 3:
-		spec.Layout, spec.Height, spec.Width, spec.Channels = preprocess.NHWC, s[1], s[2], s[3]
-	default:
-		return spec, fmt.Errorf("%s: input %q has shape %v: no axis of 1 or 3 channels", modelPath, in.Name, s)
-	}
-	if spec.Channels == 1 {
-		if err := spec.SetNorm("unit"); err != nil {
-			return spec, err
-		}
+	spec, err := preprocess.SpecForShape(in.Shape)
+	if err != nil {
+		return spec, fmt.Errorf("%s: input %q: %w", modelPath, in.Name, err)
 	}
 	if side, ok, err := preprocess.LoadSidecar(modelPath); err != nil {
 		return spec, err

@@ -115,6 +115,29 @@ func DefaultSpec() Spec {
 	return s
 }
 
+// SpecForShape derives the preprocessing of a model from its image input's
+// shape: [1,C,H,W] (NCHW) when axis 1 has 1 or 3 channels, else [1,H,W,C]
+// (NHWC) when the last axis has; ImageNet normalisation for colour, x/255 for
+// grey; the rest as DefaultSpec.
+func SpecForShape(shape []int) (Spec, error) {
+	spec, s := DefaultSpec(), shape
+	if len(s) != 4 || s[0] != 1 {
+		return spec, fmt.Errorf("shape %v is not a single image [1,C,H,W] or [1,H,W,C]", s)
+	}
+	switch {
+	case s[1] == 1 || s[1] == 3:
+		spec.Layout, spec.Channels, spec.Height, spec.Width = NCHW, s[1], s[2], s[3]
+	case s[3] == 1 || s[3] == 3:
+		spec.Layout, spec.Height, spec.Width, spec.Channels = NHWC, s[1], s[2], s[3]
+	default:
+		return spec, fmt.Errorf("shape %v has no axis of 1 or 3 channels", s)
+	}
+	if spec.Channels == 1 {
+		_ = spec.SetNorm("unit")
+	}
+	return spec, nil
+}
+
 var normPresetNames = [...]string{"imagenet", "tf", "unit", "raw"}
 
 // NormPresets returns the names SetNorm accepts.

@@ -319,21 +319,11 @@ func resolveSpec(in nn.IOSpec, modelPath string, pp *preprocessFlags) (preproces
 // axis 1 has 1 or 3 channels, else NHWC; ImageNet normalisation for colour,
 // x/255 for grey.
 func specFromInput(in nn.IOSpec) (preprocess.Spec, error) {
-	spec := preprocess.DefaultSpec()
-	s := in.Shape
-	if len(s) != 4 || s[0] != 1 {
-		return spec, fmt.Errorf("input %q has shape %v, not a single image [1,C,H,W] or [1,H,W,C]", in.Name, s)
+	spec, err := preprocess.SpecForShape(in.Shape)
+	if err != nil {
+		return spec, fmt.Errorf("input %q: %w", in.Name, err)
 	}
-	switch {
-	case s[1] == 1 || s[1] == 3:
-		spec.Layout, spec.Channels, spec.Height, spec.Width = preprocess.NCHW, s[1], s[2], s[3]
-	case s[3] == 1 || s[3] == 3:
-		spec.Layout, spec.Height, spec.Width, spec.Channels = preprocess.NHWC, s[1], s[2], s[3]
-	default:
-		return spec, fmt.Errorf("input %q has shape %v: no axis of 1 or 3 channels", in.Name, s)
-	}
-	switch {
-	case in.Quant != nil && len(in.Quant.Scale) == 1:
+	if in.Quant != nil && len(in.Quant.Scale) == 1 {
 		// A quantized image input: by default the model gets the pixels
 		// themselves, as TFLite classifiers expect (uint8: q = pixel; int8:
 		// q = pixel − 128), i.e. real = scale·(pixel − zero point), with
@@ -345,10 +335,6 @@ func specFromInput(in nn.IOSpec) (preprocess.Spec, error) {
 		s := in.Quant.Scale[0]
 		spec.Scale, spec.Offset = s, -z*s
 		spec.Mean, spec.Std = [3]float32{}, [3]float32{1, 1, 1}
-	case spec.Channels == 1:
-		if err := spec.SetNorm("unit"); err != nil {
-			return spec, err
-		}
 	}
 	return spec, spec.Validate()
 }

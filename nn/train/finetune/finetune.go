@@ -855,26 +855,12 @@ func resolveSpec(in nn.IOSpec, cfg Config) (preprocess.Spec, error) {
 	if cfg.Spec != nil {
 		return *cfg.Spec, cfg.Spec.Validate()
 	}
-	spec := preprocess.DefaultSpec()
-	s := in.Shape
-	if len(s) != 4 || s[0] != 1 {
-		return spec, fmt.Errorf("finetune: input %q has shape %v, not a single image", in.Name, s)
+	spec, err := preprocess.SpecForShape(in.Shape)
+	if err != nil {
+		return spec, fmt.Errorf("finetune: input %q: %w", in.Name, err)
 	}
 	if in.DType != tensor.Float32 {
 		return spec, fmt.Errorf("finetune: input %q is %v; training needs a float model", in.Name, in.DType)
-	}
-	switch {
-	case s[1] == 1 || s[1] == 3:
-		spec.Layout, spec.Channels, spec.Height, spec.Width = preprocess.NCHW, s[1], s[2], s[3]
-	case s[3] == 1 || s[3] == 3:
-		spec.Layout, spec.Height, spec.Width, spec.Channels = preprocess.NHWC, s[1], s[2], s[3]
-	default:
-		return spec, fmt.Errorf("finetune: input %q has shape %v: no axis of 1 or 3 channels", in.Name, s)
-	}
-	if spec.Channels == 1 {
-		if err := spec.SetNorm("unit"); err != nil {
-			return spec, err
-		}
 	}
 	if side, ok, err := preprocess.LoadSidecar(cfg.ModelPath); err != nil {
 		return spec, err
