@@ -1,12 +1,6 @@
 package ops
 
-import (
-	"runtime"
-	"sync/atomic"
-	"time"
-
-	"github.com/ocellus/ocellus/nn/tensor"
-)
+import "github.com/ocellus/ocellus/nn/tensor"
 
 // PartOp is an op that can compute a share of its output: part of parts,
 // bit-identical to Run whatever parts is. Scratch is that part's own.
@@ -15,80 +9,40 @@ type PartOp interface {
 	RunPart(in, out []*tensor.Tensor, scratch []float32, part, parts int)
 }
 
-// spinFor is how long an idle worker, and the caller waiting for the
-// workers, poll before blocking. An inference runs about a hundred ops back
-// to back, each a few tens of microseconds; waking a blocked goroutine
-// costs about as much as one such op (a futex round trip), which made two
-// threads slower than one. Polling for a while after each op keeps the
-// handoff in the nanoseconds; between frames the workers block.
-const spinFor = 100 * time.Microsecond
-
 // Workers is a session's intra-op thread pool: n−1 goroutines started
 // once plus the calling goroutine. Running an op hands each a share; no
 // goroutine is started and nothing is allocated per op or per frame.
-//
-// Handoff: the caller publishes the task and bumps gen; a worker polls gen
-// for spinFor after its last task, then marks itself asleep, checks gen
-// once more and blocks on its wake channel, which the caller signals for
-// sleeping workers after bumping gen (sequentially consistent atomics: the
-// caller sees the mark or the worker sees the new gen). pending counts the
-// shares not yet done.
 type Workers struct {
 	n       int
 	scratch [][]float32
-	gen     atomic.Uint64
-	pending atomic.Int32
-	wake    []chan struct{}
-	asleep  []atomic.Bool
-	// The task, written by the caller before it bumps gen.
+	start   []chan struct{}
+	done    chan struct{}
+	// The task, written by the caller before it signals the workers.
 	op      PartOp
 	in, out []*tensor.Tensor
-	closed  atomic.Bool
+	closed  bool
 }
 
 // NewWorkers starts a pool of n threads (n ≥ 1) with scratch of
 // scratchLen float32s each.
 func NewWorkers(n, scratchLen int) *Workers {
 	n = max(n, 1)
-	w := &Workers{n: n, asleep: make([]atomic.Bool, n)}
+	w := &Workers{n: n, done: make(chan struct{}, n)}
 	for i := 0; i < n; i++ {
 		w.scratch = append(w.scratch, make([]float32, scratchLen))
-		w.wake = append(w.wake, make(chan struct{}, 1))
 	}
 	for i := 1; i < n; i++ {
-		go w.loop(i)
+		c := make(chan struct{})
+		w.start = append(w.start, c)
+		go w.loop(i, c)
 	}
 	return w
 }
 
-func (w *Workers) loop(part int) {
-	var seen uint64
-	for {
-		// Wait for a new task.
-		idle := time.Now()
-		for spins := 0; ; spins++ {
-			if g := w.gen.Load(); g != seen {
-				seen = g
-				break
-			}
-			if w.closed.Load() {
-				return
-			}
-			if spins&63 != 63 || time.Since(idle) < spinFor {
-				if spins&63 == 63 {
-					runtime.Gosched()
-				}
-				continue
-			}
-			w.asleep[part].Store(true)
-			if w.gen.Load() == seen && !w.closed.Load() {
-				<-w.wake[part]
-			}
-			w.asleep[part].Store(false)
-			idle = time.Now()
-		}
+func (w *Workers) loop(part int, start chan struct{}) {
+	for range start {
 		w.op.RunPart(w.in, w.out, w.scratch[part], part, w.n)
-		w.pending.Add(-1)
+		w.done <- struct{}{}
 	}
 }
 
@@ -101,41 +55,28 @@ func (w *Workers) Scratch() []float32 { return w.scratch[0] }
 // Run runs op: split over the threads when it can be, else on the caller.
 func (w *Workers) Run(x *Exec, op Op, in, out []*tensor.Tensor) {
 	p, ok := op.(PartOp)
-	if !ok || w.n == 1 || w.closed.Load() {
+	if !ok || w.n == 1 || w.closed {
 		op.Run(x, in, out)
 		return
 	}
 	w.op, w.in, w.out = p, in, out
-	w.pending.Store(int32(w.n - 1))
-	w.gen.Add(1)
-	w.signal()
+	for _, c := range w.start {
+		c <- struct{}{}
+	}
 	p.RunPart(in, out, w.scratch[0], 0, w.n)
-	start := time.Now()
-	for spins := 0; w.pending.Load() != 0; spins++ {
-		// A worker the OS descheduled: let it run rather than burn its core.
-		if spins&63 == 63 && time.Since(start) > spinFor {
-			runtime.Gosched()
-		}
+	for range w.start {
+		<-w.done
 	}
 	w.op, w.in, w.out = nil, nil, nil
 }
 
-// signal wakes the workers that went to sleep.
-func (w *Workers) signal() {
-	for i := 1; i < w.n; i++ {
-		if w.asleep[i].Load() {
-			select {
-			case w.wake[i] <- struct{}{}:
-			default: // a wake-up is already pending
-			}
-		}
-	}
-}
-
 // Close stops the goroutines. It is idempotent.
 func (w *Workers) Close() {
-	if w.closed.Swap(true) {
+	if w.closed {
 		return
 	}
-	w.signal()
+	w.closed = true
+	for _, c := range w.start {
+		close(c)
+	}
 }
