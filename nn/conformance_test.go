@@ -22,7 +22,7 @@ import (
 // "ext" tier (int16/uint32/float8/int4 ... and sequence types), are
 // reported but may not run yet.
 var laterOps = map[string]bool{"QuantizeLinear": true, "DequantizeLinear": true, "QLinearConv": true,
-	"QLinearMatMul": true, "ConvInteger": true, "MatMulInteger": true}
+	"QLinearMatMul": true}
 
 // looser lists test dirs whose expected outputs are stored with less
 // precision than the comparison needs, with the tolerance they get.

@@ -42,12 +42,24 @@ const (
 	OpIdentity              // no params; copies (outputs: y, optional bool mask filled with true for Dropout)
 	OpQuantize              // float32 → quantized, or quantized → quantized with other parameters (requantize)
 	OpDequantize            // quantized (int8, uint8, int32) → float32
+	// OpConvInteger is ONNX ConvInteger: ConvParams (Act none); inputs x
+	// (int8/uint8), w [OC][k...][C/G] (int8/uint8 const), x zero point
+	// (scalar, optional), w zero point (const, 1 or OC values, optional);
+	// output int32 accumulators.
+	OpConvInteger
+	// OpMatMulInteger is ONNX MatMulInteger: numpy matmul of int8/uint8 a
+	// and b minus zero points (optional inputs 2 and 3: per tensor, per row
+	// of a, per column of b); output int32.
+	OpMatMulInteger
+	// OpDynamicQuantize is ONNX DynamicQuantizeLinear: float32 x → uint8 y,
+	// float32 scale [], uint8 zero point [] computed from x's range.
+	OpDynamicQuantize
 	numOps
 )
 
 var opNames = [...]string{"Invalid", "Conv", "BatchNorm", "BatchNormTrain", "Unary", "Binary", "Dense", "MatMul",
 	"Pool", "GlobalAvgPool", "Softmax", "Transpose", "Reshape", "Concat", "Pad", "ReduceMean", "Gather",
-	"Resize", "Cast", "Identity", "Quantize", "Dequantize"}
+	"Resize", "Cast", "Identity", "Quantize", "Dequantize", "ConvInteger", "MatMulInteger", "DynamicQuantize"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) {
@@ -317,7 +329,7 @@ func (g *Graph) Validate() error {
 func checkParams(n *Node) error {
 	ok := false
 	switch n.Op {
-	case OpConv:
+	case OpConv, OpConvInteger:
 		_, ok = n.Params.(*ConvParams)
 	case OpBatchNorm, OpBatchNormTrain:
 		_, ok = n.Params.(*BatchNormParams)

@@ -103,6 +103,12 @@ func (im *importer) convert(n *onnxpb.Node) error {
 		return im.qlinearConv(n)
 	case "QLinearMatMul":
 		return im.qlinearMatMul(n)
+	case "ConvInteger":
+		return im.convInteger(n)
+	case "MatMulInteger":
+		return im.matMulInteger(n)
+	case "DynamicQuantizeLinear":
+		return im.dynamicQuantizeLinear(n)
 	case "Conv":
 		return im.conv(n)
 	case "BatchNormalization":
@@ -265,28 +271,11 @@ func (im *importer) conv(n *onnxpb.Node) error {
 // w [OC, C/G, k…] and optional bias. With wq and yq set, w is int8 with
 // quantization wq, bias int32, and the output int8 with quantization yq.
 func (im *importer) emitConv(n *onnxpb.Node, x value, w *tensor.Tensor, wq *graph.Quant, bias *tensor.Tensor, yq *graph.Quant) (value, error) {
-	xs := im.logicalShape(x)
-	r := len(xs)
-	if r < 3 || len(w.Shape) != r {
-		return value{}, fmt.Errorf("input %v and weights %v: want equal ranks >= 3: %w", xs, w.Shape, ErrInvalid)
-	}
-	kernel := w.Shape[2:]
-	if ks, err := n.AttrInts("kernel_shape", nil); err != nil {
-		return value{}, err
-	} else if ks != nil && fmt.Sprint(ints(ks)) != fmt.Sprint(kernel) {
-		return value{}, fmt.Errorf("kernel_shape %v disagrees with weights %v: %w", ks, w.Shape, ErrInvalid)
-	}
-	strides, dil, pb, pe, err := spatialAttrs(n, xs[2:], kernel)
+	p, err := convParams(n, im.logicalShape(x), w.Shape)
 	if err != nil {
 		return value{}, err
 	}
-	group, err := n.AttrInt("group", 1)
-	if err != nil {
-		return value{}, err
-	}
-	if group < 1 || group > int64(xs[1]) {
-		return value{}, fmt.Errorf("group %d for %d input channels: %w", group, xs[1], ErrInvalid)
-	}
+	r := len(w.Shape)
 	// OIHW → OHWI: [OC][k...][C/G].
 	wid := im.g.AddConst(im.newName()+":w", transposeConst(w, channelsLast(r)))
 	im.g.Tensors[wid].Quant = wq
@@ -299,7 +288,6 @@ func (im *importer) emitConv(n *onnxpb.Node, x value, w *tensor.Tensor, wq *grap
 		return value{}, err
 	}
 	inputs[0] = xid
-	p := &graph.ConvParams{Strides: strides, Dilations: dil, PadBegin: pb, PadEnd: pe, Groups: int(group)}
 	out := graph.Tensor{}
 	if yq != nil {
 		out = graph.Tensor{DType: tensor.Int8, Quant: yq}
@@ -309,6 +297,34 @@ func (im *importer) emitConv(n *onnxpb.Node, x value, w *tensor.Tensor, wq *grap
 		return value{}, err
 	}
 	return value{id: ids[0], perm: channelsLast(r)}, nil
+}
+
+// convParams reads the attributes of Conv (and QLinearConv, ConvInteger)
+// for logical input shape xs [N, C, spatial...] and weights ws
+// [OC, C/G, k...].
+func convParams(n *onnxpb.Node, xs, ws []int) (*graph.ConvParams, error) {
+	r := len(xs)
+	if r < 3 || len(ws) != r {
+		return nil, fmt.Errorf("input %v and weights %v: want equal ranks >= 3: %w", xs, ws, ErrInvalid)
+	}
+	kernel := ws[2:]
+	if ks, err := n.AttrInts("kernel_shape", nil); err != nil {
+		return nil, err
+	} else if ks != nil && fmt.Sprint(ints(ks)) != fmt.Sprint(kernel) {
+		return nil, fmt.Errorf("kernel_shape %v disagrees with weights %v: %w", ks, ws, ErrInvalid)
+	}
+	strides, dil, pb, pe, err := spatialAttrs(n, xs[2:], kernel)
+	if err != nil {
+		return nil, err
+	}
+	group, err := n.AttrInt("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group < 1 || group > int64(xs[1]) {
+		return nil, fmt.Errorf("group %d for %d input channels: %w", group, xs[1], ErrInvalid)
+	}
+	return &graph.ConvParams{Strides: strides, Dilations: dil, PadBegin: pb, PadEnd: pe, Groups: int(group)}, nil
 }
 
 func (im *importer) batchNorm(n *onnxpb.Node) error {

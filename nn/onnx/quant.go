@@ -728,3 +728,152 @@ var quantPassthrough = map[graph.OpKind]bool{
 	graph.OpReshape: true, graph.OpTranspose: true, graph.OpConcat: true, graph.OpPad: true,
 	graph.OpGather: true, graph.OpIdentity: true, graph.OpPool: true,
 }
+
+// ---- integer ops (dynamic quantization) ----
+
+// uint8Domain reports whether v holds ONNX uint8 values: a uint8 tensor or
+// an int8 one holding uint8 values shifted by −128.
+func (im *importer) uint8Domain(v value) bool {
+	return im.dtype(v) == tensor.Uint8 || im.dtype(v) == tensor.Int8 && im.isShifted(v.id)
+}
+
+func onnxIntType(u8 bool) string {
+	if u8 {
+		return "uint8"
+	}
+	return "int8"
+}
+
+// integerOperand checks input i of an integer op (uint8 or int8) and its
+// zero point, input zi (optional, same ONNX type). It returns the zero
+// point's value (id −1 when absent).
+func (im *importer) integerOperand(n *onnxpb.Node, i, zi int) (value, value, error) {
+	v, err := im.need(n, i)
+	if err != nil {
+		return v, v, err
+	}
+	if dt := im.dtype(v); dt != tensor.Uint8 && dt != tensor.Int8 {
+		return v, v, fmt.Errorf("input %q is %v, want uint8 or int8: %w", n.Inputs[i], dt, ErrUnsupported)
+	}
+	z, ok, err := im.in(n, zi)
+	if err != nil || !ok {
+		return v, value{id: -1}, err
+	}
+	if dt := im.dtype(z); dt != tensor.Uint8 && dt != tensor.Int8 || im.uint8Domain(z) != im.uint8Domain(v) {
+		return v, z, fmt.Errorf("zero point %q is %s, input %q is %s: want the same type: %w",
+			n.Inputs[zi], onnxIntType(im.uint8Domain(z)), n.Inputs[i], onnxIntType(im.uint8Domain(v)), ErrInvalid)
+	}
+	return v, z, nil
+}
+
+// convInteger: ConvInteger(x, w, x_zero_point?, w_zero_point?) → int32,
+// channels last like Conv. w and its zero point must be constants; x's
+// zero point (one value) may be computed at run time
+// (DynamicQuantizeLinear).
+func (im *importer) convInteger(n *onnxpb.Node) error {
+	x, xz, err := im.integerOperand(n, 0, 2)
+	if err != nil {
+		return err
+	}
+	wv, wz, err := im.integerOperand(n, 1, 3)
+	if err != nil {
+		return err
+	}
+	w := im.constOf(wv)
+	if w == nil {
+		return &NotConstError{Input: n.Inputs[1], What: "weights"}
+	}
+	p, err := convParams(n, im.logicalShape(x), w.Shape)
+	if err != nil {
+		return err
+	}
+	r := len(w.Shape)
+	if xz.id >= 0 {
+		if s := im.logicalShape(xz); tensor.NumElems(s) != 1 {
+			return fmt.Errorf("x_zero_point %q has shape %v, want a scalar (per-tensor): %w", n.Inputs[2], s, ErrInvalid)
+		}
+	}
+	inputs := []int{0, im.g.AddConst(im.newName()+":w", transposeConst(w, channelsLast(r))), -1, -1}
+	if xz.id >= 0 {
+		if inputs[2], err = im.toPerm(xz, nil); err != nil {
+			return err
+		}
+	}
+	if wz.id >= 0 {
+		c := im.constOf(wz)
+		if c == nil {
+			return &NotConstError{Input: n.Inputs[3], What: "w_zero_point"}
+		}
+		if k := c.Len(); len(c.Shape) > 1 || k != 1 && k != w.Shape[0] {
+			return fmt.Errorf("w_zero_point %q has shape %v, want a scalar or [%d] (output channels) for weights %v: %w", n.Inputs[3], c.Shape, w.Shape[0], w.Shape, ErrInvalid)
+		}
+		inputs[3] = wz.id
+	}
+	if inputs[0], err = im.toPerm(x, channelsLast(r)); err != nil {
+		return err
+	}
+	for inputs[len(inputs)-1] < 0 {
+		inputs = inputs[:len(inputs)-1]
+	}
+	ids, err := im.emitDeclared(graph.OpConvInteger, p, inputs, []graph.Tensor{{DType: tensor.Int32}})
+	if err != nil {
+		return err
+	}
+	im.set(n, 0, value{id: ids[0], perm: channelsLast(r)})
+	return nil
+}
+
+// matMulInteger: MatMulInteger(A, B, a_zero_point?, b_zero_point?) → int32,
+// numpy matmul; every input may be computed at run time. Zero points are
+// per tensor, per row of A / column of B ([M], [N]) or the N-D
+// [..., M, 1] / [..., 1, N] forms (checked by ops.Infer).
+func (im *importer) matMulInteger(n *onnxpb.Node) error {
+	a, az, err := im.integerOperand(n, 0, 2)
+	if err != nil {
+		return err
+	}
+	b, bz, err := im.integerOperand(n, 1, 3)
+	if err != nil {
+		return err
+	}
+	var inputs []int
+	for _, v := range []value{a, b, az, bz} {
+		id := -1
+		if v.id >= 0 {
+			if id, err = im.toPerm(v, nil); err != nil {
+				return err
+			}
+		}
+		inputs = append(inputs, id)
+	}
+	for inputs[len(inputs)-1] < 0 {
+		inputs = inputs[:len(inputs)-1]
+	}
+	ids, err := im.emitDeclared(graph.OpMatMulInteger, nil, inputs, []graph.Tensor{{DType: tensor.Int32}})
+	if err != nil {
+		return err
+	}
+	im.set(n, 0, value{id: ids[0]})
+	return nil
+}
+
+// dynamicQuantizeLinear: DynamicQuantizeLinear(x) → y (uint8), y_scale,
+// y_zero_point (scalars), all at run time.
+func (im *importer) dynamicQuantizeLinear(n *onnxpb.Node) error {
+	x, err := im.need(n, 0)
+	if err != nil {
+		return err
+	}
+	if dt := im.dtype(x); dt != tensor.Float32 {
+		return fmt.Errorf("input is %v, want float32: %w", dt, ErrUnsupported)
+	}
+	ids, err := im.emitDeclared(graph.OpDynamicQuantize, nil, []int{x.id},
+		[]graph.Tensor{{DType: tensor.Uint8}, {DType: tensor.Float32}, {DType: tensor.Uint8}})
+	if err != nil {
+		return err
+	}
+	im.set(n, 0, value{id: ids[0], perm: x.perm})
+	im.set(n, 1, value{id: ids[1]})
+	im.set(n, 2, value{id: ids[2]})
+	return nil
+}

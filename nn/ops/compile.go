@@ -76,6 +76,12 @@ func Compile(g *graph.Graph, n *graph.Node) (Op, error) {
 		return compileQuantize(g, n)
 	case graph.OpDequantize:
 		return compileDequantize(g, n)
+	case graph.OpConvInteger:
+		return compileConvInteger(g, n)
+	case graph.OpMatMulInteger:
+		return compileMatMulInteger(g, n)
+	case graph.OpDynamicQuantize:
+		return dynamicQuantizeOp{}, nil
 	}
 	return nil, nodeErr(n, "cannot compile op %v: %w", n.Op, ErrUnsupported)
 }

@@ -396,6 +396,12 @@ func Infer(g *graph.Graph, n *graph.Node) error {
 			return err
 		}
 		return setOut(g, n, 0, tensor.Float32, x.Shape)
+	case graph.OpConvInteger:
+		return inferConvInteger(g, n)
+	case graph.OpMatMulInteger:
+		return inferMatMulInteger(g, n)
+	case graph.OpDynamicQuantize:
+		return inferDynamicQuantize(g, n)
 	}
 	return nodeErr(n, "no shape inference for op %v: %w", n.Op, ErrUnsupported)
 }
