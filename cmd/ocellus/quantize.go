@@ -15,12 +15,13 @@ import (
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/ptq"
 	"github.com/ocellus/ocellus/nn/tensor"
+	"github.com/ocellus/ocellus/nn/tflite/toonnx"
 	"github.com/ocellus/ocellus/store"
 )
 
 func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("quantize", stderr)
-	model := fs.String("model", "", "float model (.onnx) (required)")
+	model := fs.String("model", "", "float model: .onnx, or a float .tflite (converted to ONNX first) (required)")
 	calib := fs.String("calib", "", "calibration images: a folder (searched recursively for .jpg, .jpeg, .png, .bmp), or store:DB for the sample store's train split (required)")
 	out := fs.String("out", "", "quantized QDQ model to write (.onnx) (required)")
 	def := ptq.DefaultConfig()
@@ -36,9 +37,10 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	biasCorr := fs.Int("bias-correction", def.BiasCorrection, "empirical bias-correction passes (0: none): subtract each Conv/Gemm output's mean int8 error per channel from its bias")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [--range-search] [--float-activations N] [--refine-samples N] [--bias-correction N] [preprocessing flags]")
+		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx|M.tflite --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [--range-search] [--float-activations N] [--refine-samples N] [--bias-correction N] [preprocessing flags]")
 		fmt.Fprintln(stderr, "Writes an ONNX QDQ model: int8 per-channel weights, uint8 activations with ranges from the calibration images.")
 		fmt.Fprintln(stderr, "Preprocessing is chosen as for classify (input shape, then M.onnx"+preprocess.SidecarSuffix+", then the flags).")
+		fmt.Fprintln(stderr, "A float .tflite model keeps its NHWC input; give the normalisation it was trained with (e.g. --norm unit for x/255).")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -71,6 +73,9 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	if abs(*out) == abs(*model) {
 		return usagef("--out must differ from --model")
 	}
+	if strings.EqualFold(filepath.Ext(*out), ".tflite") {
+		return usagef("--out is an ONNX QDQ model: name it .onnx")
+	}
 	src0, err := openCalibSource(*calib)
 	if err != nil {
 		return err
@@ -82,7 +87,12 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fm, err := onnxpb.DecodeModel(data)
+	var fm *onnxpb.Model
+	if strings.EqualFold(filepath.Ext(*model), ".tflite") {
+		fm, err = toonnx.ToONNX(data) // quantized .tflite models are refused
+	} else {
+		fm, err = onnxpb.DecodeModel(data)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", *model, err)
 	}
