@@ -59,39 +59,59 @@ func poolTaps(o, s, pad, k, d, size int) (k0, k1 int) {
 //	iy = oy*SH - PadT + ky*DH, ix = ox*SW - PadL + kx*DW
 func MaxPool2DF32(g PoolGeom, x, y []float32) {
 	g.mustCheck("MaxPool2DF32", x, y)
+	maxPool2DF32Rows(&g, x, y, 0, g.N*g.OH)
+}
+
+// MaxPool2DF32Rows is MaxPool2DF32 for output rows [r0, r1) only, a row
+// being one (n, oy) pair numbered n·OH + oy; the other rows of y are not
+// touched. Each output is computed as MaxPool2DF32 computes it, so rows
+// split over threads give the same bits.
+func MaxPool2DF32Rows(g PoolGeom, x, y []float32, r0, r1 int) {
+	g.mustCheck("MaxPool2DF32Rows", x, y)
+	g.mustRows("MaxPool2DF32Rows", r0, r1)
+	maxPool2DF32Rows(&g, x, y, r0, r1)
+}
+
+func maxPool2DF32Rows(g *PoolGeom, x, y []float32, r0, r1 int) {
 	C := g.C
-	for n := 0; n < g.N; n++ {
-		for oy := 0; oy < g.OH; oy++ {
-			ky0, ky1 := poolTaps(oy, g.SH, g.PadT, g.KH, g.DH, g.H)
-			for ox := 0; ox < g.OW; ox++ {
-				kx0, kx1 := poolTaps(ox, g.SW, g.PadL, g.KW, g.DW, g.W)
-				yp := y[((n*g.OH+oy)*g.OW+ox)*C:][:C]
-				if ky0 >= ky1 || kx0 >= kx1 {
-					for i := range yp {
-						yp[i] = float32(math.Inf(-1))
-					}
-					continue
+	for r := r0; r < r1; r++ {
+		n, oy := r/g.OH, r%g.OH
+		ky0, ky1 := poolTaps(oy, g.SH, g.PadT, g.KH, g.DH, g.H)
+		for ox := 0; ox < g.OW; ox++ {
+			kx0, kx1 := poolTaps(ox, g.SW, g.PadL, g.KW, g.DW, g.W)
+			yp := y[((n*g.OH+oy)*g.OW+ox)*C:][:C]
+			if ky0 >= ky1 || kx0 >= kx1 {
+				for i := range yp {
+					yp[i] = float32(math.Inf(-1))
 				}
-				first := true
-				for ky := ky0; ky < ky1; ky++ {
-					iy := oy*g.SH - g.PadT + ky*g.DH
-					for kx := kx0; kx < kx1; kx++ {
-						ix := ox*g.SW - g.PadL + kx*g.DW
-						xs := x[((n*g.H+iy)*g.W+ix)*C:][:len(yp)]
-						if first {
-							copy(yp, xs)
-							first = false
-							continue
-						}
-						for i, v := range xs {
-							if v > yp[i] {
-								yp[i] = v
-							}
+				continue
+			}
+			first := true
+			for ky := ky0; ky < ky1; ky++ {
+				iy := oy*g.SH - g.PadT + ky*g.DH
+				for kx := kx0; kx < kx1; kx++ {
+					ix := ox*g.SW - g.PadL + kx*g.DW
+					xs := x[((n*g.H+iy)*g.W+ix)*C:][:len(yp)]
+					if first {
+						copy(yp, xs)
+						first = false
+						continue
+					}
+					for i, v := range xs {
+						if v > yp[i] {
+							yp[i] = v
 						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// mustRows panics unless 0 <= r0 <= r1 <= N·OH.
+func (g *PoolGeom) mustRows(name string, r0, r1 int) {
+	if r0 < 0 || r1 < r0 || r1 > g.N*g.OH {
+		panic(fmt.Sprintf("kernels: %s rows [%d, %d) outside [0, %d)", name, r0, r1, g.N*g.OH))
 	}
 }
 
@@ -102,39 +122,51 @@ func MaxPool2DF32(g PoolGeom, x, y []float32) {
 // (ceil_mode) never count. A zero count gives 0.
 func AvgPool2DF32(g PoolGeom, x, y []float32, countIncludePad bool) {
 	g.mustCheck("AvgPool2DF32", x, y)
+	avgPool2DF32Rows(&g, x, y, countIncludePad, 0, g.N*g.OH)
+}
+
+// AvgPool2DF32Rows is AvgPool2DF32 for output rows [r0, r1) only (row
+// n·OH + oy), bit-identical to the whole run on those rows; the other rows
+// of y are not touched.
+func AvgPool2DF32Rows(g PoolGeom, x, y []float32, countIncludePad bool, r0, r1 int) {
+	g.mustCheck("AvgPool2DF32Rows", x, y)
+	g.mustRows("AvgPool2DF32Rows", r0, r1)
+	avgPool2DF32Rows(&g, x, y, countIncludePad, r0, r1)
+}
+
+func avgPool2DF32Rows(g *PoolGeom, x, y []float32, countIncludePad bool, r0, r1 int) {
 	C := g.C
-	for n := 0; n < g.N; n++ {
-		for oy := 0; oy < g.OH; oy++ {
-			ky0, ky1 := poolTaps(oy, g.SH, g.PadT, g.KH, g.DH, g.H)
-			cy := ky1 - ky0
+	for r := r0; r < r1; r++ {
+		n, oy := r/g.OH, r%g.OH
+		ky0, ky1 := poolTaps(oy, g.SH, g.PadT, g.KH, g.DH, g.H)
+		cy := ky1 - ky0
+		if countIncludePad {
+			a, b := poolTaps(oy, g.SH, 0, g.KH, g.DH, g.H+g.PadT+g.PadB)
+			cy = b - a
+		}
+		for ox := 0; ox < g.OW; ox++ {
+			kx0, kx1 := poolTaps(ox, g.SW, g.PadL, g.KW, g.DW, g.W)
+			cx := kx1 - kx0
 			if countIncludePad {
-				a, b := poolTaps(oy, g.SH, 0, g.KH, g.DH, g.H+g.PadT+g.PadB)
-				cy = b - a
+				a, b := poolTaps(ox, g.SW, 0, g.KW, g.DW, g.W+g.PadL+g.PadR)
+				cx = b - a
 			}
-			for ox := 0; ox < g.OW; ox++ {
-				kx0, kx1 := poolTaps(ox, g.SW, g.PadL, g.KW, g.DW, g.W)
-				cx := kx1 - kx0
-				if countIncludePad {
-					a, b := poolTaps(ox, g.SW, 0, g.KW, g.DW, g.W+g.PadL+g.PadR)
-					cx = b - a
-				}
-				yp := y[((n*g.OH+oy)*g.OW+ox)*C:][:C]
-				clear(yp)
-				for ky := ky0; ky < ky1; ky++ {
-					iy := oy*g.SH - g.PadT + ky*g.DH
-					for kx := kx0; kx < kx1; kx++ {
-						ix := ox*g.SW - g.PadL + kx*g.DW
-						xs := x[((n*g.H+iy)*g.W+ix)*C:][:len(yp)]
-						for i, v := range xs {
-							yp[i] += v
-						}
+			yp := y[((n*g.OH+oy)*g.OW+ox)*C:][:C]
+			clear(yp)
+			for ky := ky0; ky < ky1; ky++ {
+				iy := oy*g.SH - g.PadT + ky*g.DH
+				for kx := kx0; kx < kx1; kx++ {
+					ix := ox*g.SW - g.PadL + kx*g.DW
+					xs := x[((n*g.H+iy)*g.W+ix)*C:][:len(yp)]
+					for i, v := range xs {
+						yp[i] += v
 					}
 				}
-				if cnt := cy * cx; cnt > 0 {
-					inv := 1 / float32(cnt)
-					for i := range yp {
-						yp[i] *= inv
-					}
+			}
+			if cnt := cy * cx; cnt > 0 {
+				inv := 1 / float32(cnt)
+				for i := range yp {
+					yp[i] *= inv
 				}
 			}
 		}
@@ -145,24 +177,33 @@ func AvgPool2DF32(g PoolGeom, x, y []float32, countIncludePad bool) {
 // y[n][c] = Σ_p x[n][p][c] / HW, summed in float64 (64 channels at a time in
 // a stack buffer, so nothing is allocated).
 func GlobalAvgPoolF32(N, HW, C int, x, y []float32) {
-	if N < 0 || HW <= 0 || C < 0 || len(x) < N*HW*C || len(y) < N*C {
-		panic(fmt.Sprintf("kernels: GlobalAvgPoolF32 N=%d HW=%d C=%d: x len %d, y len %d", N, HW, C, len(x), len(y)))
+	GlobalAvgPoolF32Channels(N, HW, C, 0, C, x, y)
+}
+
+// GlobalAvgPoolF32Channels is GlobalAvgPoolF32 for channels [c0, c1) of
+// every image only; the other channels of y are not touched. Each channel
+// is summed alone, so channel ranges split over threads give the same bits
+// as a whole run.
+func GlobalAvgPoolF32Channels(N, HW, C, c0, c1 int, x, y []float32) {
+	if N < 0 || HW <= 0 || C < 0 || len(x) < N*HW*C || len(y) < N*C || c0 < 0 || c1 < c0 || c1 > C {
+		panic(fmt.Sprintf("kernels: GlobalAvgPoolF32 N=%d HW=%d C=%d channels [%d, %d): x len %d, y len %d", N, HW, C, c0, c1, len(x), len(y)))
 	}
 	const blk = 64
 	var acc [blk]float64
 	inv := 1 / float64(HW)
 	for n := 0; n < N; n++ {
-		for c0 := 0; c0 < C; c0 += blk {
-			cb := min(blk, C-c0)
+		for cb0 := c0; cb0 < c1; cb0 += blk {
+			cb := min(blk, c1-cb0)
 			a := acc[:cb]
 			clear(a)
 			for p := 0; p < HW; p++ {
-				xs := x[(n*HW+p)*C+c0:][:cb]
+				xs := x[(n*HW+p)*C+cb0:][:cb]
+				a := a[:len(xs)]
 				for i, v := range xs {
 					a[i] += float64(v)
 				}
 			}
-			ys := y[n*C+c0:][:cb]
+			ys := y[n*C+cb0:][:cb]
 			for i, s := range a {
 				ys[i] = float32(s * inv)
 			}

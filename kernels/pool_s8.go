@@ -54,7 +54,15 @@ func MaxPool2DS8(g PoolGeom, x, y []int8) {
 // shifted sum would differ), 0 otherwise; min and max are in the int8
 // domain. A window with no input element gives the clamped 0.
 func AvgPool2DS8(g PoolGeom, x, y []int8, offset, min8, max8 int32) {
+	AvgPool2DS8Rows(g, x, y, offset, min8, max8, 0, g.N*g.OH)
+}
+
+// AvgPool2DS8Rows is AvgPool2DS8 for output rows [r0, r1) only (row
+// n·OH + oy), bit-identical to the whole run on those rows; the other rows
+// of y are not touched.
+func AvgPool2DS8Rows(g PoolGeom, x, y []int8, offset, min8, max8 int32, r0, r1 int) {
 	g.mustCheckS8("AvgPool2DS8", x, y)
+	g.mustRows("AvgPool2DS8", r0, r1)
 	if offset != 0 && offset != 128 {
 		panic(fmt.Sprintf("kernels: AvgPool2DS8 offset %d, want 0 or 128", offset))
 	}
@@ -64,46 +72,45 @@ func AvgPool2DS8(g PoolGeom, x, y []int8, offset, min8, max8 int32) {
 	C := g.C
 	lo, hi := min8+offset, max8+offset
 	var acc [poolS8Block]int32
-	for n := 0; n < g.N; n++ {
-		for oy := 0; oy < g.OH; oy++ {
-			ky0, ky1 := poolTaps(oy, g.SH, g.PadT, g.KH, g.DH, g.H)
-			for ox := 0; ox < g.OW; ox++ {
-				kx0, kx1 := poolTaps(ox, g.SW, g.PadL, g.KW, g.DW, g.W)
-				cnt := int32((ky1 - ky0) * (kx1 - kx0))
-				base := offset * cnt
-				for c0 := 0; c0 < C; c0 += poolS8Block {
-					cb := min(poolS8Block, C-c0)
-					a := acc[:cb]
-					for i := range a {
-						a[i] = base
-					}
-					for ky := ky0; ky < ky1; ky++ {
-						iy := oy*g.SH - g.PadT + ky*g.DH
-						for kx := kx0; kx < kx1; kx++ {
-							ix := ox*g.SW - g.PadL + kx*g.DW
-							xs := x[((n*g.H+iy)*g.W+ix)*C+c0:][:cb]
-							for i, v := range xs {
-								a[i] += int32(v)
-							}
+	for r := r0; r < r1; r++ {
+		n, oy := r/g.OH, r%g.OH
+		ky0, ky1 := poolTaps(oy, g.SH, g.PadT, g.KH, g.DH, g.H)
+		for ox := 0; ox < g.OW; ox++ {
+			kx0, kx1 := poolTaps(ox, g.SW, g.PadL, g.KW, g.DW, g.W)
+			cnt := int32((ky1 - ky0) * (kx1 - kx0))
+			base := offset * cnt
+			for c0 := 0; c0 < C; c0 += poolS8Block {
+				cb := min(poolS8Block, C-c0)
+				a := acc[:cb]
+				for i := range a {
+					a[i] = base
+				}
+				for ky := ky0; ky < ky1; ky++ {
+					iy := oy*g.SH - g.PadT + ky*g.DH
+					for kx := kx0; kx < kx1; kx++ {
+						ix := ox*g.SW - g.PadL + kx*g.DW
+						xs := x[((n*g.H+iy)*g.W+ix)*C+c0:][:cb]
+						for i, v := range xs {
+							a[i] += int32(v)
 						}
 					}
-					yp := y[((n*g.OH+oy)*g.OW+ox)*C+c0:][:cb]
-					if cnt == 0 {
-						for i := range yp {
-							yp[i] = int8(min(max(0, lo), hi) - offset)
-						}
-						continue
+				}
+				yp := y[((n*g.OH+oy)*g.OW+ox)*C+c0:][:cb]
+				if cnt == 0 {
+					for i := range yp {
+						yp[i] = int8(min(max(0, lo), hi) - offset)
 					}
-					half := cnt / 2
-					for i, s := range a {
-						// Round half away from zero with C's truncating division.
-						if s > 0 {
-							s = (s + half) / cnt
-						} else {
-							s = (s - half) / cnt
-						}
-						yp[i] = int8(min(max(s, lo), hi) - offset)
+					continue
+				}
+				half := cnt / 2
+				for i, s := range a {
+					// Round half away from zero with C's truncating division.
+					if s > 0 {
+						s = (s + half) / cnt
+					} else {
+						s = (s - half) / cnt
 					}
+					yp[i] = int8(min(max(s, lo), hi) - offset)
 				}
 			}
 		}
@@ -123,8 +130,16 @@ func AvgPool2DS8(g PoolGeom, x, y []int8, offset, min8, max8 int32) {
 //
 // rq holds one value (per tensor).
 func GlobalAvgPoolS8(N, HW, C int, x []int8, xZero int32, y []int8, rq Requant) {
-	if N < 0 || HW <= 0 || C < 0 || len(x) < N*HW*C || len(y) < N*C {
-		panic(fmt.Sprintf("kernels: GlobalAvgPoolS8 N=%d HW=%d C=%d: x len %d, y len %d", N, HW, C, len(x), len(y)))
+	GlobalAvgPoolS8Channels(N, HW, C, 0, C, x, xZero, y, rq)
+}
+
+// GlobalAvgPoolS8Channels is GlobalAvgPoolS8 for channels [c0, c1) of every
+// image only; the other channels of y are not touched. Each channel is
+// summed and requantized alone, so channel ranges split over threads give
+// the same bits as a whole run.
+func GlobalAvgPoolS8Channels(N, HW, C, c0, c1 int, x []int8, xZero int32, y []int8, rq Requant) {
+	if N < 0 || HW <= 0 || C < 0 || len(x) < N*HW*C || len(y) < N*C || c0 < 0 || c1 < c0 || c1 > C {
+		panic(fmt.Sprintf("kernels: GlobalAvgPoolS8 N=%d HW=%d C=%d channels [%d, %d): x len %d, y len %d", N, HW, C, c0, c1, len(x), len(y)))
 	}
 	if xZero < -128 || xZero > 127 || HW > math.MaxInt32/256 {
 		panic(fmt.Sprintf("kernels: GlobalAvgPoolS8 input zero point %d or HW %d out of range", xZero, HW))
@@ -134,19 +149,19 @@ func GlobalAvgPoolS8(N, HW, C int, x []int8, xZero int32, y []int8, rq Requant) 
 	cnt, half := int32(HW), int32(HW/2)
 	var acc [poolS8Block]int32
 	for n := 0; n < N; n++ {
-		for c0 := 0; c0 < C; c0 += poolS8Block {
-			cb := min(poolS8Block, C-c0)
+		for cb0 := c0; cb0 < c1; cb0 += poolS8Block {
+			cb := min(poolS8Block, c1-cb0)
 			a := acc[:cb]
 			for i := range a {
 				a[i] = bias
 			}
 			for p := 0; p < HW; p++ {
-				xs := x[(n*HW+p)*C+c0:][:cb]
+				xs := x[(n*HW+p)*C+cb0:][:cb]
 				for i, v := range xs {
 					a[i] += int32(v)
 				}
 			}
-			ys := y[n*C+c0:][:cb]
+			ys := y[n*C+cb0:][:cb]
 			if q.mode == RequantFloat {
 				for i, s := range a {
 					ys[i] = q.one(s)
