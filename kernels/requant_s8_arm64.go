@@ -5,7 +5,7 @@ package kernels
 import "golang.org/x/sys/cpu"
 
 // requantS8HaveNEON reports Advanced SIMD for the vector requantization
-// and the depthwise sums.
+// and the depthwise sums (dwconv_s8_arm64.s).
 func requantS8HaveNEON() bool { return cpu.ARM64.HasASIMD }
 
 // requantS8Float_neon is the float requantization of rqRowsArgs rows
@@ -19,9 +19,3 @@ func requantS8Float_neon(p *rqRowsArgs)
 //
 //go:noescape
 func requantS8Fixed_neon(p *rqRowsArgs)
-
-// dwconvS8Acc_neon sums the taps of a depthwise run (dwS8Args,
-// requant_s8_arm64.s).
-//
-//go:noescape
-func dwconvS8Acc_neon(p *dwS8Args)
