@@ -1,0 +1,71 @@
+package toonnx_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"testing"
+
+	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/nn/tflite/toonnx"
+)
+
+// mutate returns b with a few bytes replaced or set to boundary values.
+func mutate(rng *rand.Rand, b []byte) []byte {
+	c := append([]byte(nil), b...)
+	for range 1 + rng.Intn(6) {
+		i := rng.Intn(len(c))
+		switch rng.Intn(4) {
+		case 0:
+			c[i] = byte(rng.Intn(256))
+		case 1:
+			c[i] = 0xff
+		case 2:
+			c[i] = 0
+		default:
+			c[i] ^= 1 << rng.Intn(8)
+		}
+	}
+	return c
+}
+
+// TestCorruptNoPanic: truncated and corrupted models give errors or
+// models, never a panic. The seed is printed; TOONNX_SEED=N replays or
+// varies it.
+func TestCorruptNoPanic(t *testing.T) {
+	seed := int64(1)
+	if s := os.Getenv("TOONNX_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	small := opsModel()
+	vww, err := os.ReadFile(fixture.Path(t, "models", "tflite", "vww_96_float.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(small); n += 7 {
+		if _, err := toonnx.ToONNX(small[:n]); err == nil {
+			t.Errorf("model truncated to %d of %d bytes: no error", n, len(small))
+		}
+	}
+	if _, err := toonnx.ToONNX(vww[:len(vww)/2]); err == nil {
+		t.Error("vww truncated to half: no error")
+	}
+	errs := 0
+	for range 3000 {
+		if _, err := toonnx.ToONNX(mutate(rng, small)); err != nil {
+			errs++
+		}
+	}
+	for range 100 {
+		// Mutations in the first and last 16 KiB (tables, not weights).
+		c := mutate(rng, vww[:16<<10])
+		c = append(c, vww[16<<10:len(vww)-16<<10]...)
+		c = append(c, mutate(rng, vww[len(vww)-16<<10:])...)
+		if _, err := toonnx.ToONNX(c); err != nil {
+			errs++
+		}
+	}
+	t.Logf("%d of 3100 corrupted models refused", errs)
+}
