@@ -20,18 +20,31 @@ const (
 	NumDemoClasses
 )
 
-var demoClassNames = [...]string{DemoNone: "none", DemoCircle: "circle", DemoSquare: "square", DemoTriangle: "triangle", DemoStripes: "stripes"}
-
 func (c DemoClass) String() string {
-	if c < NumDemoClasses {
-		return demoClassNames[c]
+	switch c {
+	case DemoNone:
+		return "none"
+	case DemoCircle:
+		return "circle"
+	case DemoSquare:
+		return "square"
+	case DemoTriangle:
+		return "triangle"
+	case DemoStripes:
+		return "stripes"
 	}
 	return fmt.Sprintf("DemoClass(%d)", uint8(c))
 }
 
 // DemoClassNames returns the class names in DemoClass order (index = class), e.g. for a model's
 // labels file.
-func DemoClassNames() []string { return append([]string(nil), demoClassNames[:]...) }
+func DemoClassNames() []string {
+	names := make([]string, NumDemoClasses)
+	for c := range NumDemoClasses {
+		names[c] = c.String()
+	}
+	return names
+}
 
 // DemoShotFrames is the length of a demo "shot": one object (or none) crossing the frame, moving,
 // turning and changing scale. Each run of NumDemoClasses consecutive shots shows every class once,

@@ -11,10 +11,9 @@
 # release, or REV=worktree for the checkout as it is.
 #
 # VERSION sets the version string (default: git describe --tags --always
-# of REV, with --dirty for the worktree). It is passed as -X
-# main.version=VERSION when cmd/ocellus declares a `version` string
-# variable; otherwise `ocellus version` reports the module version and VCS
-# revision that go build stamps into the binary (debug.ReadBuildInfo).
+# of REV, with --dirty for the worktree), passed as -X
+# main.buildVersion=VERSION: `ocellus version` prints it (a plain go build
+# prints the module version and VCS revision from debug.ReadBuildInfo).
 #
 # Targets: linux/amd64, linux/arm64 (Raspberry Pi 3/4/5 with a 64-bit OS),
 # linux/arm GOARM=7 (32-bit OS on Pi 2/3/4) and GOARM=6 (Pi Zero, Zero W, 1).
@@ -42,12 +41,7 @@ else
 	vcs=true # stamp the commit (overrides a -buildvcs=false in GOFLAGS)
 fi
 
-ldflags="-s -w"
-if grep -Eqs '^[[:space:]]*(var[[:space:]]+)?version[[:space:]]+string|^var[[:space:]]+version[[:space:]]*=' "$src"/cmd/ocellus/*.go; then
-	ldflags="$ldflags -X main.version=$version"
-else
-	echo "release: cmd/ocellus has no version variable; the binaries report their build info" >&2
-fi
+ldflags="-s -w -X main.buildVersion=$version"
 
 cd "$src"
 status=0
