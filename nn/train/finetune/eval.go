@@ -52,8 +52,7 @@ import (
 //     model class counts unknown-label samples predicted as it as false
 //     positives, and is 0 when nothing was predicted as it.
 //
-// Reports draws square matrices only: render a report with unknown labels
-// some other way (`ocellus eval` prints it as text).
+// Reports draws such a matrix with the unknown labels as extra rows.
 //
 // It fails when the split has no samples, on a sample image that does not
 // decode (naming the sample), or when the model's shapes do not fit.

@@ -268,6 +268,21 @@ func TestBlobRoundTripAndReports(t *testing.T) {
 	if !strings.Contains(svg, "a&lt;b") || !strings.Contains(svg, ">4</text>") {
 		t.Errorf("confusion SVG lacks the escaped class name or a count:\n%s", svg)
 	}
+	// An unknown label (Evaluate's third row, never predicted) is drawn as
+	// a row of its own.
+	r.Test.Classes = append(r.Test.Classes, "wasp")
+	r.Test.Confusion = append(r.Test.Confusion, []int{5, 7})
+	r.Test.Precision, r.Test.Recall = append(r.Test.Precision, 0), append(r.Test.Recall, 0)
+	unk, err := Reports(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svg := string(unk[ConfusionSVG]); !strings.Contains(svg, "wasp (R 0.00)") || !strings.Contains(svg, ">7</text>") {
+		t.Errorf("confusion SVG lacks the unknown label's row:\n%s", svg)
+	}
+	if _, err := png.Decode(bytes.NewReader(unk[ConfusionPNG])); err != nil {
+		t.Fatal(err)
+	}
 	img, err := png.Decode(bytes.NewReader(rep[CurvesPNG]))
 	if err != nil {
 		t.Fatal(err)

@@ -75,11 +75,17 @@ func Reports(r Result) (map[string][]byte, error) {
 	return out, nil
 }
 
+// confusionChart draws t.Confusion: one row per entry of t.Classes (true
+// label, recall), one column per model class (predicted, precision). With
+// unknown labels (see Evaluate) there are more rows than columns.
 func confusionChart(t TestReport) *chart {
-	k := len(t.Classes)
+	rows, cols := len(t.Confusion), 0
+	if rows > 0 {
+		cols = len(t.Confusion[0])
+	}
 	cell := 80.0
 	left, top := 140.0, 60.0
-	c := &chart{w: int(left + cell*float64(k) + 40), h: int(top + cell*float64(k) + 70)}
+	c := &chart{w: int(left + cell*float64(cols) + 40), h: int(top + cell*float64(rows) + 70)}
 	c.rects = append(c.rects, rect{0, 0, float64(c.w), float64(c.h), white})
 	c.texts = append(c.texts, text{float64(c.w) / 2, 24, fmt.Sprintf("Confusion matrix (%s, %d samples, accuracy %.3f)", t.Split, t.Samples, t.Accuracy), 14, "middle", black})
 	mx := 1
@@ -88,9 +94,8 @@ func confusionChart(t TestReport) *chart {
 			mx = max(mx, v)
 		}
 	}
-	for i := 0; i < k; i++ {
-		for j := 0; j < k; j++ {
-			v := t.Confusion[i][j]
+	for i, row := range t.Confusion {
+		for j, v := range row {
 			f := float64(v) / float64(mx)
 			fill := color.RGBA{uint8(255 - 200*f), uint8(255 - 150*f), 255, 255}
 			x, y := left+cell*float64(j), top+cell*float64(i)
@@ -101,13 +106,15 @@ func confusionChart(t TestReport) *chart {
 			}
 			c.texts = append(c.texts, text{x + cell/2, y + cell/2 + 6, fmt.Sprint(v), 18, "middle", tc})
 		}
+		c.texts = append(c.texts, text{left - 8, top + cell*float64(i) + cell/2 + 4, t.Classes[i] + fmt.Sprintf(" (R %.2f)", finite(t.Recall[i])), 12, "end", black})
+	}
+	for j := 0; j < cols; j++ {
 		c.texts = append(c.texts,
-			text{left - 8, top + cell*float64(i) + cell/2 + 4, t.Classes[i] + fmt.Sprintf(" (R %.2f)", finite(t.Recall[i])), 12, "end", black},
-			text{left + cell*float64(i) + cell/2, top + cell*float64(k) + 18, t.Classes[i], 12, "middle", black},
-			text{left + cell*float64(i) + cell/2, top + cell*float64(k) + 34, fmt.Sprintf("P %.2f", finite(t.Precision[i])), 11, "middle", black})
+			text{left + cell*float64(j) + cell/2, top + cell*float64(rows) + 18, t.Classes[j], 12, "middle", black},
+			text{left + cell*float64(j) + cell/2, top + cell*float64(rows) + 34, fmt.Sprintf("P %.2f", finite(t.Precision[j])), 11, "middle", black})
 	}
 	c.texts = append(c.texts,
-		text{left + cell*float64(k)/2, top + cell*float64(k) + 56, "predicted", 12, "middle", black},
+		text{left + cell*float64(cols)/2, top + cell*float64(rows) + 56, "predicted", 12, "middle", black},
 		text{12, top - 10, "true", 12, "start", black})
 	return c
 }
