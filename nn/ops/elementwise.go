@@ -83,16 +83,36 @@ func (o *binaryOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	}
 }
 
-// minPartElems is the smallest float32 elementwise op worth splitting over
-// threads: below it the handoff costs more than the work.
-const minPartElems = 1 << 14
+// minPartElems is the smallest op worth splitting over threads, in
+// elements read (for a pooling, output elements times window taps; for an
+// int8 dense layer, weights): below it the pool's handoff costs more than
+// half the work saves. It is sized for ops near 1 ns per element on one
+// thread of the 2-core development machine (global average pooling with
+// float64 sums: 0.37 ms for 112·112·32 values in the EfficientNet-B0
+// profile; the general quantization loop is ~10 ns), so 2^14 elements are
+// ≥ 16 µs of work. minPartCheap is for ops near 0.2–0.5 ns per element
+// (byte tables, vectorized float → int8 quantization, int8 dequantization):
+// four times as many elements for the same work. BenchmarkPartSplit measures
+// both sides (op=nop is the bare handoff); re-measure on a quiet machine
+// before moving them.
+const (
+	minPartElems = 1 << 14
+	minPartCheap = 4 * minPartElems
+)
 
 // elemRange is part's share [lo, hi) of n elements, in multiples of 16 (whole
 // vectors for the kernels).
 func elemRange(n, part, parts int) (lo, hi int) {
-	blocks := (n + 15) / 16
-	lo = min(blocks*part/parts*16, n)
-	hi = min(blocks*(part+1)/parts*16, n)
+	return splitRange(n, 16, part, parts)
+}
+
+// splitRange is part's share [lo, hi) of n items cut at multiples of unit:
+// the shares cover [0, n) in order, some empty when parts exceed the
+// blocks.
+func splitRange(n, unit, part, parts int) (lo, hi int) {
+	blocks := (n + unit - 1) / unit
+	lo = min(blocks*part/parts*unit, n)
+	hi = min(blocks*(part+1)/parts*unit, n)
 	return lo, hi
 }
 

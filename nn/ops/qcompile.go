@@ -120,7 +120,8 @@ func compileQuantized(g *graph.Graph, n *graph.Node) (Op, error) {
 		if b := in(g, n, 2); b != nil {
 			bias = b.Const.I32
 		}
-		return &denseS8Op{k: kernels.PackDenseS8(w.Shape[0], w.Shape[1], w.Const.I8, false, w.Quant.ZeroPoint, bias, params(x).Zero, rq), kdim: w.Shape[0]}, nil
+		return &denseS8Op{k: kernels.PackDenseS8(w.Shape[0], w.Shape[1], w.Const.I8, false, w.Quant.ZeroPoint, bias, params(x).Zero, rq), kdim: w.Shape[0],
+			split: w.Shape[0]*w.Shape[1] >= minPartElems}, nil
 	case graph.OpBinary:
 		return compileBinaryS8(g, n)
 	case graph.OpGlobalAvgPool:
@@ -145,7 +146,7 @@ func compileQuantized(g *graph.Graph, n *graph.Node) (Op, error) {
 		geom := kernels.PoolGeom{N: x.Shape[0], H: x.Shape[1], W: x.Shape[2], C: x.Shape[3], OH: y.Shape[1], OW: y.Shape[2],
 			KH: p.Kernel[0], KW: p.Kernel[1], SH: p.Strides[0], SW: p.Strides[1], DH: p.Dilations[0], DW: p.Dilations[1],
 			PadT: p.PadBegin[0], PadL: p.PadBegin[1], PadB: p.PadEnd[0], PadR: p.PadEnd[1]}
-		return &avgPoolS8Op{g: geom, offset: offset(x), lo: -128, hi: 127}, nil
+		return &avgPoolS8Op{g: geom, offset: offset(x), lo: -128, hi: 127, split: poolWorth(geom)}, nil
 	case graph.OpUnary:
 		return compileUnaryS8(g, n)
 	case graph.OpMatMul:
@@ -261,13 +262,27 @@ func (o *convS8Op) RunPart(in, out []*tensor.Tensor, scratch []float32, part, pa
 }
 
 type denseS8Op struct {
-	k    *kernels.DenseS8
-	kdim int
+	k     *kernels.DenseS8
+	kdim  int
+	split bool
 }
 
 func (o *denseS8Op) ScratchLen() int { return 0 }
 func (o *denseS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	o.k.Run(in[0].I8, len(in[0].I8)/o.kdim, out[0].I8)
+}
+
+// RunPart runs the kernel's share (row strips, or column panels for fewer
+// rows than its tile); layers of fewer than minPartElems weights run whole
+// in part 0.
+func (o *denseS8Op) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	if !o.split {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	o.k.RunPart(in[0].I8, len(in[0].I8)/o.kdim, out[0].I8, part, parts)
 }
 
 type binaryS8Op struct {
@@ -294,9 +309,25 @@ func (o *gapS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.GlobalAvgPoolS8(o.n, o.hw, o.c, in[0].I8, o.zero, out[0].I8, o.rq)
 }
 
+// RunPart averages a range of the channels (in blocks of 16, each channel
+// summed and requantized alone); small inputs run whole in part 0.
+func (o *gapS8Op) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	if o.n*o.hw*o.c < minPartElems {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	c0, c1 := splitRange(o.c, 16, part, parts)
+	if c0 < c1 {
+		kernels.GlobalAvgPoolS8Channels(o.n, o.hw, o.c, c0, c1, in[0].I8, o.zero, out[0].I8, o.rq)
+	}
+}
+
 type avgPoolS8Op struct {
 	g              kernels.PoolGeom
 	offset, lo, hi int32
+	split          bool
 }
 
 func (o *avgPoolS8Op) ScratchLen() int { return 0 }
@@ -304,11 +335,39 @@ func (o *avgPoolS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.AvgPool2DS8(o.g, in[0].I8, out[0].I8, o.offset, o.lo, o.hi)
 }
 
+// RunPart pools a range of the output rows (n, oy); small poolings run
+// whole in part 0.
+func (o *avgPoolS8Op) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	if !o.split {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	r0, r1 := splitRange(o.g.N*o.g.OH, 1, part, parts)
+	if r0 < r1 {
+		kernels.AvgPool2DS8Rows(o.g, in[0].I8, out[0].I8, o.offset, o.lo, o.hi, r0, r1)
+	}
+}
+
 type lutS8Op struct{ table *[256]int8 }
 
 func (o *lutS8Op) ScratchLen() int { return 0 }
 func (o *lutS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.LUTS8(o.table, in[0].I8, out[0].I8)
+}
+
+// RunPart maps a range of the elements; small tensors run whole in part 0.
+func (o *lutS8Op) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	n := len(in[0].I8)
+	if n < minPartCheap {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	lo, hi := elemRange(n, part, parts)
+	kernels.LUTS8(o.table, in[0].I8[lo:hi], out[0].I8[lo:hi])
 }
 
 type matMulS8Op struct {
