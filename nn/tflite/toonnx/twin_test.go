@@ -94,20 +94,38 @@ func argmax(s []float32) int {
 // hymenoptera/train and the imprinting images), and run by ocellus's int8
 // kernels. Its person/notperson decisions must agree with the float
 // model's on held-out images.
+//
+// Measured (amd64): entropy ranges without refinements (this test, 7 s):
+// 151/153 (98.7 %) on hymenoptera/val, 16/16 on the shared images; the two
+// disagreements are near-ties of the float model (person 0.498 and 0.460).
+// ptq.DefaultConfig (range search, 4 float activations; 2 minutes): also
+// 151/153 (two other near-ties, float person 0.516 and 0.494) and 16/16.
+// The float model says person on 7 val images and on none of the shared
+// images (person.bmp: 0.317, its int8 twin 0.375 here, 0.310 with the
+// default config; no_person.bmp 0.266, 0.336, 0.279). ONNX Runtime runs
+// the twin with the same outputs (max |Δ| 6e-8). The bound, 97 %, leaves
+// room for two more near-tie flips from float rounding differences
+// between machines.
 func TestVWWInt8Twin(t *testing.T) {
 	path := fixture.Path(t, "models", "tflite", "vww_96_float.tflite")
 	shared := fixture.Dir()
 	calib := append(spread(images(t, filepath.Join(shared, "datasets", "hymenoptera", "train"), true), 96),
 		images(t, filepath.Join(shared, "images", "imprinting"), false)...)
-	sets := []struct {
+	type set struct {
 		name  string
 		files []string
-	}{
+	}
+	sets := []set{
 		{"hymenoptera/val", images(t, filepath.Join(shared, "datasets", "hymenoptera", "val"), true)},
 		{"images", images(t, filepath.Join(shared, "images"), false)},
 	}
 	if len(calib) < 50 || len(sets[0].files) < 100 || len(sets[1].files) < 10 {
 		fixture.Missing(t, "hymenoptera train/val and images (too few files)")
+	}
+	if testing.Short() {
+		// Under emulation (CI's qemu runs use -short) the full test takes
+		// minutes: a smaller calibration and the shared images only.
+		calib, sets = spread(calib, 24), sets[1:]
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -160,8 +178,9 @@ func TestVWWInt8Twin(t *testing.T) {
 			int8Convs++
 		}
 	}
-	if int8Convs < 27 {
-		t.Errorf("%d int8 convolutions in the quantized model, want all 27", int8Convs)
+	// (A float activation makes its producer and its readers float.)
+	if want := 27 - 2*cfg.FloatActivations; int8Convs < want {
+		t.Errorf("%d int8 convolutions in the quantized model, want %d of 27", int8Convs, want)
 	}
 	f, err := nn.Load(path, &nn.LoadOptions{Optimize: &opt.Options{}})
 	if err != nil {
