@@ -12,7 +12,9 @@
 // SQUEEZE, FULLY_CONNECTED's flattening, SOFTMAX over the last axis) reads
 // its rank-4 input transposed back to NHWC first, and the graph outputs are
 // NHWC, so the converted model computes what the TFLite model computes on
-// the same NHWC input.
+// the same NHWC input. An AVERAGE_POOL_2D whose window covers the whole
+// image without padding (how Keras classifiers end) becomes
+// GlobalAveragePool, which the int8 runtimes quantize.
 //
 // Covered: CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D,
 // FULLY_CONNECTED, RESHAPE, SQUEEZE, SOFTMAX, ADD, SUB, MUL, DIV, RELU,
