@@ -104,3 +104,34 @@ func TestGlobalAvgPoolChannelRanges(t *testing.T) {
 	}
 	qMustPanic(t, "channels past C", func() { GlobalAvgPoolF32Channels(1, 1, 2, 0, 3, make([]float32, 2), make([]float32, 2)) })
 }
+
+// TestGlobalAvgPoolF32Order checks GlobalAvgPoolF32 bit for bit against the
+// float64 sum of the positions in order (its documented arithmetic, which
+// any unrolling must keep), for position counts around its 4-way unroll.
+func TestGlobalAvgPoolF32Order(t *testing.T) {
+	r := ckRNG(t)
+	for hw := 1; hw <= 11; hw++ {
+		for _, c := range []int{1, 3, 64, 67} {
+			n := 2
+			x := ckRand(r, n*hw*c)
+			for i := range x {
+				// ±2^60 swallows ±1 or ±3 in float64, so sums that
+				// cancel the large values depend on the order.
+				x[i] = []float32{1 << 60, -1 << 60, 1, -1, 3, x[i]}[r.IntN(6)]
+			}
+			got := make([]float32, n*c)
+			GlobalAvgPoolF32(n, hw, c, x, got)
+			want := make([]float32, n*c)
+			for b := 0; b < n; b++ {
+				for ch := 0; ch < c; ch++ {
+					var s float64
+					for p := 0; p < hw; p++ {
+						s += float64(x[(b*hw+p)*c+ch])
+					}
+					want[b*c+ch] = float32(s * (1 / float64(hw)))
+				}
+			}
+			ckBitsEqual(t, ckName("GlobalAvgPoolF32 hw=", hw, " c=", c), got, want)
+		}
+	}
+}
