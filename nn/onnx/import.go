@@ -153,6 +153,10 @@ func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
 		if err != nil {
 			return fmt.Errorf("onnx: initializer %q: %w", t.Name, err)
 		}
+		// The decoded model is the importer's own: its copy of the data
+		// goes as soon as the tensor exists, so the file's weights are not
+		// held twice while the rest is converted.
+		releaseData(t)
 		im.values[t.Name] = value{id: im.g.AddConst(t.Name, c)}
 	}
 	for _, vi := range pg.Inputs {
@@ -223,7 +227,40 @@ func (im *importer) run(pg *onnxpb.Graph, res *Model) error {
 	}
 	im.absorbInputTransposes(res)
 	opt.RemoveDead(im.g)
+	dropUnusedConsts(im.g)
 	return nil
+}
+
+// releaseData drops t's element data (it has been converted).
+func releaseData(t *onnxpb.Tensor) {
+	t.RawData, t.FloatData, t.DoubleData = nil, nil, nil
+	t.Int32Data, t.Int64Data, t.Uint64Data, t.StringData = nil, nil, nil, nil
+}
+
+// dropUnusedConsts clears, in place, the value of every constant tensor
+// that no node reads and that is not a graph output: initializers replaced
+// by a converted copy (conv weights transposed to channels last, constants
+// folded at load time) would otherwise stay in memory as long as the graph,
+// i.e. a model's weights twice while it is compiled. Tensor ids do not
+// change; the cleared tensors keep their name, type and shape (nn.FromONNX
+// removes them from its copy).
+func dropUnusedConsts(g *graph.Graph) {
+	used := make([]bool, len(g.Tensors))
+	for _, id := range g.Outputs {
+		used[id] = true
+	}
+	for _, n := range g.Nodes {
+		for _, id := range n.Inputs {
+			if id >= 0 {
+				used[id] = true
+			}
+		}
+	}
+	for id := range g.Tensors {
+		if !used[id] {
+			g.Tensors[id].Const = nil
+		}
+	}
 }
 
 func opName(n *onnxpb.Node) string {
