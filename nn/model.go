@@ -119,11 +119,12 @@ func FromTFLite(m *tflite.Model, o *opt.Options) (*Model, error) {
 	if o != nil {
 		oo = *o
 	}
-	mod, err := Compile(opt.Apply(m.Graph, oo), ins, outs)
+	info := Info{Format: "tflite", Producer: m.Description, SourceOps: m.OpCounts}
+	mod, err := Compile(optimized(m.Graph, oo), ins, outs)
 	if err != nil {
 		return nil, err
 	}
-	mod.Info = Info{Format: "tflite", Producer: m.Description, SourceOps: m.OpCounts}
+	mod.Info = info
 	return mod, nil
 }
 
@@ -141,12 +142,72 @@ func FromONNX(m *onnx.Model, o *opt.Options) (*Model, error) {
 	if o != nil {
 		oo = *o
 	}
-	mod, err := Compile(opt.Apply(m.Graph, oo), ins, outs)
+	info := Info{Format: "onnx", Producer: m.Producer, Opset: m.Opset, SourceOps: m.OpCounts}
+	mod, err := Compile(optimized(m.Graph, oo), ins, outs)
 	if err != nil {
 		return nil, err
 	}
-	mod.Info = Info{Format: "onnx", Producer: m.Producer, Opset: m.Opset, SourceOps: m.OpCounts}
+	mod.Info = info
 	return mod, nil
+}
+
+// optimized is opt.Apply followed by compact: the tensors the import and
+// the rewrites left unused go (initializers replaced by their channels-last
+// copy, weights before batch-norm folding), or the model would hold those
+// weights twice. The imported graph is not modified (opt.Apply returns a
+// copy). FromONNX and FromTFLite read their argument only before this call,
+// so once the caller drops its imported model the replaced weights can be
+// collected while the kernels pack theirs.
+func optimized(g *graph.Graph, o opt.Options) *graph.Graph {
+	g = opt.Apply(g, o)
+	compact(g)
+	return g
+}
+
+// compact removes, in place, the tensors that no node reads or writes and
+// that are not graph inputs or outputs, renumbering the rest in their
+// order.
+func compact(g *graph.Graph) {
+	id := make([]int, len(g.Tensors)) // old id → new id + 1; 0: unused
+	mark := func(ids []int) {
+		for _, t := range ids {
+			if t >= 0 {
+				id[t] = 1
+			}
+		}
+	}
+	mark(g.Inputs)
+	mark(g.Outputs)
+	for _, n := range g.Nodes {
+		mark(n.Inputs)
+		mark(n.Outputs)
+	}
+	kept := g.Tensors[:0]
+	for old := range g.Tensors {
+		if id[old] != 0 {
+			kept = append(kept, g.Tensors[old])
+			id[old] = len(kept)
+		}
+	}
+	clear(g.Tensors[len(kept):]) // drop the references to removed constants
+	g.Tensors = kept
+	// New slices: a rewrite may have left two nodes sharing one.
+	renumber := func(ids []int) []int {
+		r := make([]int, len(ids))
+		for i, t := range ids {
+			r[i] = t
+			if t >= 0 {
+				r[i] = id[t] - 1
+			}
+		}
+		return r
+	}
+	g.Inputs = renumber(g.Inputs)
+	g.Outputs = renumber(g.Outputs)
+	for ni := range g.Nodes {
+		n := &g.Nodes[ni]
+		n.Inputs, n.Outputs = renumber(n.Inputs), renumber(n.Outputs)
+	}
 }
 
 // Compile prepares graph g (already optimized) for execution. ins and outs
