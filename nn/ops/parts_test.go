@@ -309,3 +309,24 @@ func TestLUTAndDenseS8PartsMatchRun(t *testing.T) {
 		checkParts(t, fmt.Sprint("dense int8 ", s), op, []*tensor.Tensor{x}, []*tensor.Tensor{tensor.New(tensor.Int8, m, nn)}, want(op.split, true))
 	}
 }
+
+func TestMatMulS8PartsMatchRun(t *testing.T) {
+	r := partsRNG(t)
+	for _, c := range []struct{ a, b []int }{
+		{[]int{3, 37, 64}, []int{64, 29}},         // batch over A, B shared
+		{[]int{2, 1, 5, 80}, []int{1, 3, 80, 70}}, // both batches broadcast
+		{[]int{1, 200}, []int{200, 100}},          // one row
+		{[]int{4, 9}, []int{9, 5}},                // small: whole in part 0
+	} {
+		plan, err := planMatMul(c.a, c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rq := kernels.Requant{Mode: kernels.RequantFloat, Scale: []float32{0.004}, ZeroPoint: 3, Min: -128, Max: 127}
+		op := &matMulS8Op{plan: plan, k: kernels.NewMatMulS8(plan.n, -7, []int32{2}, rq)}
+		a, b := randTensor(r, tensor.Int8, c.a...), randTensor(r, tensor.Int8, c.b...)
+		rows := plan.batchLen * plan.m
+		checkParts(t, fmt.Sprint("matmul int8 ", c.a, c.b), op, []*tensor.Tensor{a, b},
+			[]*tensor.Tensor{tensor.New(tensor.Int8, plan.yshape...)}, want(rows*plan.k*plan.n >= minPartElems, rows > 1))
+	}
+}

@@ -384,3 +384,26 @@ func (o *matMulS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 		o.k.Run(p.m, p.k, a[p.aOff[i]:p.aOff[i]+p.m*p.k], b[p.bOff[i]:p.bOff[i]+p.k*p.n], y[i*mn:(i+1)*mn])
 	}
 }
+
+// RunPart computes a range of the output rows counted over all batch items
+// (each row on its own, as Run computes it); products below minPartElems
+// multiply-adds run whole in part 0.
+func (o *matMulS8Op) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	p := o.plan
+	rows := p.batchLen * p.m
+	if rows*p.k*p.n < minPartElems {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	a, b, y := in[0].I8, in[1].I8, out[0].I8
+	r0, r1 := splitRange(rows, 1, part, parts)
+	for r0 < r1 {
+		i, m0 := r0/p.m, r0%p.m
+		m1 := min(p.m, m0+r1-r0)
+		ao, yo := p.aOff[i]+m0*p.k, (i*p.m+m0)*p.n
+		o.k.Run(m1-m0, p.k, a[ao:ao+(m1-m0)*p.k], b[p.bOff[i]:p.bOff[i]+p.k*p.n], y[yo:yo+(m1-m0)*p.n])
+		r0 += m1 - m0
+	}
+}
