@@ -1,12 +1,18 @@
 package onnx_test
 
 import (
+	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ocellus/ocellus/internal/npy"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/onnx"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
@@ -237,6 +243,94 @@ func TestIntegerOpImportErrors(t *testing.T) {
 		}
 		if c.is != nil && !errors.Is(err, c.is) {
 			t.Errorf("%s: error %q is not %v", c.name, err, c.is)
+		}
+	}
+}
+
+// ---- agreement with ONNX Runtime ----
+
+var dynquantWrite = flag.Bool("dynquant.write", false, "write the dynamic-quantization models and inputs to testdata/dynquant (then run its gen.sh)")
+
+// dynquantModels are the graphs testdata/dynquant/gen.sh runs with ONNX
+// Runtime 1.30.0: the ops as quantize_dynamic emits them, in the forms ORT
+// implements (its ConvInteger takes a per-tensor weight zero point only).
+func dynquantModels() map[string]struct {
+	model []byte
+	x     *tensor.Tensor
+} {
+	r := rand.New(rand.NewPCG(11, 12))
+	bytesN := func(n int, lo, span int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(lo + r.IntN(span))
+		}
+		return b
+	}
+	ws := []*onnxpb.Tensor{{Name: "ws", DataType: onnxpb.DataTypeFloat, FloatData: []float32{0.0123}}}
+	convW := bytesN(6*4*3*3, 0, 256)
+	conv := model(dynamicChain("ConvInteger", []*onnxpb.Attribute{ints("pads", 1, 0, 2, 1), ints("strides", 2, 1), ints("dilations", 1, 2)}),
+		append([]*onnxpb.Tensor{bytesInit("w", onnxpb.DataTypeUint8, convW, 6, 4, 3, 3), bytesInit("wz", onnxpb.DataTypeUint8, []byte{131})}, ws...),
+		valueInfo("x", onnxpb.DataTypeFloat, 2, 4, 9, 8))
+	mmW := bytesN(13*7, 0, 256) // int8 bit patterns
+	mm := model(dynamicChain("MatMulInteger", nil),
+		append([]*onnxpb.Tensor{bytesInit("w", onnxpb.DataTypeInt8, mmW, 13, 7), bytesInit("wz", onnxpb.DataTypeInt8, bytesN(7, 0, 256), 7)}, ws...),
+		valueInfo("x", onnxpb.DataTypeFloat, 2, 5, 13))
+	return map[string]struct {
+		model []byte
+		x     *tensor.Tensor
+	}{
+		"conv":   {conv, tensor.FromF32(randX(r, 2*4*9*8), 2, 4, 9, 8)},
+		"matmul": {mm, tensor.FromF32(randX(r, 2*5*13), 2, 5, 13)},
+	}
+}
+
+// TestDynamicQuantizedAgreesWithORT runs the dynquantModels on their stored
+// inputs and compares with ONNX Runtime's outputs (testdata/dynquant,
+// made by gen.sh): the integer parts are exact and the float parts are the
+// same float32 operations, so the results must be identical.
+func TestDynamicQuantizedAgreesWithORT(t *testing.T) {
+	dir := filepath.Join("testdata", "dynquant")
+	for name, c := range dynquantModels() {
+		mpath, xpath := filepath.Join(dir, name+".onnx"), filepath.Join(dir, name+"_x.npy")
+		if *dynquantWrite {
+			if err := os.WriteFile(mpath, c.model, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := npy.WriteFile(xpath, &npy.Array{DType: "float32", Shape: c.x.Shape, F32: c.x.F32}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		stored, err := os.ReadFile(mpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(stored, c.model) {
+			t.Fatalf("%s: the model built here differs from %s: run testdata/dynquant/gen.sh", name, mpath)
+		}
+		x, err := npy.ReadFile(xpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := npy.ReadFile(filepath.Join(dir, name+"_ort_y.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := run(t, c.model, tensor.FromF32(x.F32, x.Shape...))
+		if want.DType != "float32" || fmt.Sprint(want.Shape) != fmt.Sprint(y.Shape) {
+			t.Fatalf("%s: output %v, ORT's %s%v", name, y, want.DType, want.Shape)
+		}
+		nonzero := 0
+		for i, v := range want.F32 {
+			if y.F32[i] != v {
+				t.Fatalf("%s: element %d = %g, ONNX Runtime %g", name, i, y.F32[i], v)
+			}
+			if v != 0 {
+				nonzero++
+			}
+		}
+		if nonzero < len(want.F32)*3/4 {
+			t.Errorf("%s: only %d of %d outputs are nonzero", name, nonzero, len(want.F32))
 		}
 	}
 }
