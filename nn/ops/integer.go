@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
@@ -87,7 +88,7 @@ func inferConvInteger(g *graph.Graph, n *graph.Node) error {
 	if len(w.Shape) != r {
 		return nodeErr(n, "weights %v and input %v differ in rank: %w", w.Shape, x.Shape, ErrShape)
 	}
-	if p.Act.Kind != 0 {
+	if p.Act.Kind != kernels.ActNone {
 		return nodeErr(n, "fused %v: %w", p.Act, ErrUnsupported)
 	}
 	kernel := w.Shape[1 : r-1]
