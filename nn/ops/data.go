@@ -29,6 +29,22 @@ func (o *softmaxOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.SoftmaxF32(in[0].F32, out[0].F32, o.outer, o.axis, o.inner)
 }
 
+// RunPart runs a range of the outer slices (each normalized on its own);
+// tensors below minPartElems or with one outer slice run whole in part 0.
+func (o *softmaxOp) RunPart(in, out []*tensor.Tensor, _ []float32, part, parts int) {
+	plane := o.axis * o.inner
+	if o.outer < 2 || o.outer*plane < minPartElems {
+		if part == 0 {
+			o.Run(nil, in, out)
+		}
+		return
+	}
+	lo, hi := splitRange(o.outer, 1, part, parts)
+	if lo < hi {
+		kernels.SoftmaxF32(in[0].F32[lo*plane:hi*plane], out[0].F32[lo*plane:hi*plane], hi-lo, o.axis, o.inner)
+	}
+}
+
 type transposeOp struct{ shape, perm []int }
 
 func (o *transposeOp) ScratchLen() int { return 0 }

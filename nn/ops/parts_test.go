@@ -330,3 +330,14 @@ func TestMatMulS8PartsMatchRun(t *testing.T) {
 			[]*tensor.Tensor{tensor.New(tensor.Int8, plan.yshape...)}, want(rows*plan.k*plan.n >= minPartElems, rows > 1))
 	}
 }
+
+func TestSoftmaxPartsMatchRun(t *testing.T) {
+	r := partsRNG(t)
+	for _, c := range [][3]int{{300, 91, 1}, {5, 20, 300}, {1, 20000, 1}, {7, 13, 5}, {2, 100, 97}} {
+		outer, axis, inner := c[0], c[1], c[2]
+		x := randTensor(r, tensor.Float32, outer, axis, inner)
+		op := &softmaxOp{outer: outer, axis: axis, inner: inner}
+		checkParts(t, fmt.Sprint("softmax ", c), op, []*tensor.Tensor{x},
+			[]*tensor.Tensor{tensor.New(tensor.Float32, outer, axis, inner)}, want(outer*axis*inner >= minPartElems, outer > 1))
+	}
+}
