@@ -185,6 +185,12 @@ func TestConvF32TileEdges(t *testing.T) {
 				ckRunConv(t, r, "edge 1x1", ckGeom(1, 1, px, ch, oc, 1, 1, 1, 0, 0, 0, 0, 1), Act{}, gm, nil, "gemm1x1")
 				ckRunConv(t, r, "edge 3x3", ckGeom(1, 1, px, ch, oc, 3, 1, 1, 1, 1, 1, 1, 1), Act{Kind: ActRelu}, gm, nil, "im2col")
 			}
+			if px < gm.MR {
+				// Squeeze-excite shape: fewer pixels than a strip, several
+				// column panels (the parts split the channels), odd OC
+				// (with bias).
+				ckRunConv(t, r, "se 1x1", ckGeom(1, 1, px, 48, 4*gm.NR+5, 1, 1, 1, 0, 0, 0, 0, 1), Act{Kind: ActSwish}, gm, nil, "gemm1x1")
+			}
 		}
 	}
 	// Depthwise: channel tails around the 8-channel block (1–9, 13, 16, 17,
