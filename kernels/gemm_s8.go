@@ -155,6 +155,12 @@ func (ep *gemmS8Epi) tile3(acc *[12]int32, mr, p int, y []int8, ldy int) {
 // first. Dispatch takes the first available entry that is Fast (else the
 // first available); tests and benchmarks loop over all available entries.
 var gemmS8Impls = []gemmS8Impl{
+	// gemmS8_6x32_avx512 is gemmS8_6x16_vnni8 (same 16-column panels,
+	// same Fn and Gemv) whose Strips put pairs of whole panels on a 6×32
+	// ZMM tile with the float requantization fused.
+	{Name: "gemmS8_6x32_avx512", Available: gemmS8HaveAVX512, Fast: always, MR: 6, NR: 16, KPad: 4, Narrow: true,
+		PanelLen: panelLenBcastU8, Pack: packBcastU8, Fn: gemmS8_6x16_vnni8, Gemv: gemvS8_6x16_vnni8,
+		Strips: gemmS8Strips_6x32_avx512},
 	{Name: "gemmS8_6x16_vnni8", Available: gemmS8HaveVNNI, Fast: always, MR: 6, NR: 16, KPad: 4, Narrow: true,
 		PanelLen: panelLenBcastU8, Pack: packBcastU8, Fn: gemmS8_6x16_vnni8, Gemv: gemvS8_6x16_vnni8,
 		Strips: gemmS8Strips_6x16_vnni8},

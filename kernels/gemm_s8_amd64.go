@@ -74,6 +74,18 @@ func gemmS8BcastU8F_6x16_vnni(p *gemmS8BcastU8Args)
 //go:noescape
 func gemmS8BcastU8FM_6x16_vnni(p *gemmS8BcastMArgs)
 
+// gemmS8HaveAVX512 reports AVX512_VNNI with ZMM registers and the byte and
+// word forms (AVX512BW, for VPMOVSDB of a ZMM) besides gemmS8HaveVNNI's.
+func gemmS8HaveAVX512() bool {
+	return gemmS8HaveVNNI() && cpu.X86.HasAVX512BW
+}
+
+// gemmS8BcastU8FM_6x32_avx512 is gemmS8BcastU8FM_6x16_vnni on a 6×32 ZMM
+// tile: np is the number of pairs of adjacent panels.
+//
+//go:noescape
+func gemmS8BcastU8FM_6x32_avx512(p *gemmS8BcastMArgs)
+
 // quantizeS8Float_avx2 is QuantizeS8's float loop for n (a multiple of 8)
 // values (requant_s8_amd64.s).
 //

@@ -675,3 +675,170 @@ bm_stored:
 	JNZ  bm_strip
 	VZEROUPPER
 	RET
+
+// ZMM broadcast kernel (gemmS8BcastU8FM_6x32_avx512): the work of
+// gemmS8BcastU8FM_6x16_vnni on a 6×32 tile, two adjacent 16-column panels
+// of the same packing (BX and BX+bps) at once. acc[i] columns 0–15 in
+// Z(2i), 16–31 in Z(2i+1); the quad's weights in Z12, Z13; Z15 = 0x80 in
+// every byte; VPXORD.BCST broadcasts a row's four bytes of A and flips
+// their sign bits in one instruction.
+#define BZ_ROW(ptr, t, acc0, acc1) \
+	VPXORD.BCST (ptr)(AX*1), Z15, t; \
+	VPDPBUSD    Z12, t, acc0;        \
+	VPDPBUSD    Z13, t, acc1
+
+#define BZ_QUAD \
+	VMOVDQU32 (R11), Z12;           \
+	VMOVDQU32 (R11)(R14*1), Z13;    \
+	BZ_ROW(SI, Z14, Z0, Z1);        \
+	BZ_ROW(DI, Z21, Z2, Z3);        \
+	BZ_ROW(R8, Z22, Z4, Z5);        \
+	BZ_ROW(R9, Z23, Z6, Z7);        \
+	BZ_ROW(R10, Z24, Z8, Z9);       \
+	BZ_ROW(R12, Z25, Z10, Z11)
+
+// Float requantization of row i's 32 sums (bias already in them) into 32
+// bytes at (ptr): float32, · scale (Z16, Z17), clamp [Z18, Z19], round to
+// nearest even, + zp (Z20), saturate to int8. The operations and their
+// operand order are BF_ROW's, so the bits are the same.
+#define BZ_ROW_STORE(acc0, acc1, ptr) \
+	VCVTDQ2PS acc0, acc0;    \
+	VCVTDQ2PS acc1, acc1;    \
+	VMULPS    Z16, acc0, acc0; \
+	VMULPS    Z17, acc1, acc1; \
+	VMAXPS    Z18, acc0, acc0; \
+	VMAXPS    Z18, acc1, acc1; \
+	VMINPS    Z19, acc0, acc0; \
+	VMINPS    Z19, acc1, acc1; \
+	VCVTPS2DQ acc0, acc0;    \
+	VCVTPS2DQ acc1, acc1;    \
+	VPADDD    Z20, acc0, acc0; \
+	VPADDD    Z20, acc1, acc1; \
+	VPMOVSDB  acc0, X26;     \
+	VPMOVSDB  acc1, X27;     \
+	VMOVDQU32 X26, (ptr);    \
+	VMOVDQU32 X27, 16(ptr)
+
+// BZ_ROW_STORE without the float clamp (gemmS8Epi.noClamp).
+#define BZ_ROW_STORE_NC(acc0, acc1, ptr) \
+	VCVTDQ2PS acc0, acc0;    \
+	VCVTDQ2PS acc1, acc1;    \
+	VMULPS    Z16, acc0, acc0; \
+	VMULPS    Z17, acc1, acc1; \
+	VCVTPS2DQ acc0, acc0;    \
+	VCVTPS2DQ acc1, acc1;    \
+	VPADDD    Z20, acc0, acc0; \
+	VPADDD    Z20, acc1, acc1; \
+	VPMOVSDB  acc0, X26;     \
+	VPMOVSDB  acc1, X27;     \
+	VMOVDQU32 X26, (ptr);    \
+	VMOVDQU32 X27, 16(ptr)
+
+// func gemmS8BcastU8FM_6x32_avx512(p *gemmS8BcastMArgs)
+//
+// As gemmS8BcastU8FM_6x16_vnni with np pairs of panels: BX = the pair's
+// first panel, R14 = bps (the second panel at BX+R14; the pair's bias at
+// AX while the accumulators start), DX = the pair's 32 columns of the
+// strip's output row 0. The accumulators start from the panels'
+// corrections plus the bias (int32 sums wrap the same in any order).
+TEXT ·gemmS8BcastU8FM_6x32_avx512(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), R13
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z15
+	VBROADCASTSS gemmS8BcastMArgs_lo(R13), Z18
+	VBROADCASTSS gemmS8BcastMArgs_hi(R13), Z19
+	VPBROADCASTD gemmS8BcastMArgs_zp(R13), Z20
+	MOVQ         gemmS8BcastMArgs_bps(R13), R14
+
+bz_strip:
+	MOVQ gemmS8BcastMArgs_b(R13), BX
+	MOVQ gemmS8BcastMArgs_y(R13), DX
+	MOVQ gemmS8BcastMArgs_np(R13), AX
+	MOVQ AX, gemmS8BcastMArgs_panelsLeft(R13)
+	MOVQ gemmS8BcastMArgs_bias(R13), AX
+	MOVQ AX, gemmS8BcastMArgs_biasP(R13)
+	MOVQ gemmS8BcastMArgs_scale(R13), AX
+	MOVQ AX, gemmS8BcastMArgs_scaleP(R13)
+
+bz_panel:
+	MOVQ      gemmS8BcastMArgs_biasP(R13), AX
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 (BX)(R14*1), Z1
+	VPADDD    (AX), Z0, Z0
+	VPADDD    64(AX), Z1, Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z1, Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z0, Z6
+	VMOVDQA32 Z1, Z7
+	VMOVDQA32 Z0, Z8
+	VMOVDQA32 Z1, Z9
+	VMOVDQA32 Z0, Z10
+	VMOVDQA32 Z1, Z11
+	BM_ROWS
+	XORQ      AX, AX
+	LEAQ      64(BX), R11
+	MOVQ      gemmS8BcastMArgs_kq(R13), CX
+
+bz_loop:
+	BZ_QUAD
+	ADDQ $4, AX
+	ADDQ $64, R11
+	DECQ CX
+	JNZ  bz_loop
+
+	MOVQ      gemmS8BcastMArgs_scaleP(R13), DI
+	VMOVUPS   (DI), Z16
+	VMOVUPS   64(DI), Z17
+	MOVQ      gemmS8BcastMArgs_ldy(R13), SI
+	MOVQ      DX, CX
+	CMPQ      gemmS8BcastMArgs_noclamp(R13), $0
+	JNE       bz_noclamp
+	BZ_ROW_STORE(Z0, Z1, CX)
+	ADDQ      SI, CX
+	BZ_ROW_STORE(Z2, Z3, CX)
+	ADDQ      SI, CX
+	BZ_ROW_STORE(Z4, Z5, CX)
+	ADDQ      SI, CX
+	BZ_ROW_STORE(Z6, Z7, CX)
+	ADDQ      SI, CX
+	BZ_ROW_STORE(Z8, Z9, CX)
+	ADDQ      SI, CX
+	BZ_ROW_STORE(Z10, Z11, CX)
+	JMP       bz_stored
+
+bz_noclamp:
+	BZ_ROW_STORE_NC(Z0, Z1, CX)
+	ADDQ SI, CX
+	BZ_ROW_STORE_NC(Z2, Z3, CX)
+	ADDQ SI, CX
+	BZ_ROW_STORE_NC(Z4, Z5, CX)
+	ADDQ SI, CX
+	BZ_ROW_STORE_NC(Z6, Z7, CX)
+	ADDQ SI, CX
+	BZ_ROW_STORE_NC(Z8, Z9, CX)
+	ADDQ SI, CX
+	BZ_ROW_STORE_NC(Z10, Z11, CX)
+
+bz_stored:
+	ADDQ $32, DX
+	ADDQ $128, gemmS8BcastMArgs_biasP(R13)
+	ADDQ $128, gemmS8BcastMArgs_scaleP(R13)
+	LEAQ (BX)(R14*2), BX
+	DECQ gemmS8BcastMArgs_panelsLeft(R13)
+	JNZ  bz_panel
+
+	// Next strip: a += 6·lda, y += 6·ldy.
+	MOVQ gemmS8BcastMArgs_lda(R13), AX
+	LEAQ (AX)(AX*2), AX
+	SHLQ $1, AX
+	ADDQ AX, gemmS8BcastMArgs_a(R13)
+	MOVQ gemmS8BcastMArgs_ldy(R13), AX
+	LEAQ (AX)(AX*2), AX
+	SHLQ $1, AX
+	ADDQ AX, gemmS8BcastMArgs_y(R13)
+	DECQ gemmS8BcastMArgs_strips(R13)
+	JNZ  bz_strip
+	VZEROUPPER
+	RET

@@ -13,7 +13,8 @@ import (
 // are registered as available and that dispatch picks the best of them:
 // under qemu -cpu max the SDOT kernel, under -cpu cortex-a72 the widening
 // one, on an AVX2 machine the AVX2 broadcast one (with AVX512_VNNI the
-// VPDPBUSD one, whose wide-weight fallback is the VPDPWSSD one).
+// VPDPBUSD one, whose wide-weight fallback is the VPDPWSSD one; with
+// AVX512BW as well its 6×32 ZMM variant).
 func TestGemmS8AsmSelected(t *testing.T) {
 	avail := map[string]bool{}
 	for _, im := range qGemmImpls() {
@@ -35,6 +36,14 @@ func TestGemmS8AsmSelected(t *testing.T) {
 				}
 			}
 			want = "gemmS8_6x16_vnni8"
+			if cpu.X86.HasAVX512BW {
+				if !avail["gemmS8_6x16_vnni8"] {
+					t.Errorf("gemmS8_6x16_vnni8 not available")
+				}
+				want = "gemmS8_6x32_avx512"
+			} else if avail["gemmS8_6x32_avx512"] {
+				t.Errorf("gemmS8_6x32_avx512 available without HasAVX512BW")
+			}
 		}
 	case "arm64":
 		if !avail["gemmS8_4x2_neon"] {

@@ -314,6 +314,19 @@ type gemmS8BcastMArgs struct {
 // strips against all whole panels (no per-strip Go), then a partial last
 // panel of those strips goes through gemmS8BcastU8Run.
 func gemmS8Strips_6x16_vnni8(m, kc int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) int {
+	return gemmS8StripsU8(false, m, kc, a, lda, b, y, ldy, ep)
+}
+
+// gemmS8Strips_6x32_avx512 is gemmS8Strips_6x16_vnni8 with the pairs of
+// whole panels on the ZMM tile (gemmS8BcastU8FM_6x32_avx512) and an odd
+// last whole panel on the 6×16 one; same packing.
+func gemmS8Strips_6x32_avx512(m, kc int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) int {
+	return gemmS8StripsU8(true, m, kc, a, lda, b, y, ldy, ep)
+}
+
+// gemmS8StripsU8 is the Strips of the u8 broadcast kernels; zmm puts pairs
+// of whole panels on the 6×32 tile.
+func gemmS8StripsU8(zmm bool, m, kc int, a []int8, lda int, b []int64, y []int8, ldy int, ep *gemmS8Epi) int {
 	const mr = gemmS8BcastMR
 	strips := m / mr
 	if ep.fbias == nil || kc%4 != 0 || strips == 0 {
@@ -323,16 +336,31 @@ func gemmS8Strips_6x16_vnni8(m, kc int, a []int8, lda int, b []int64, y []int8, 
 	full := ep.n / gemmS8BcastNR
 	_ = a[(strips*mr-1)*lda+kc-1]
 	_ = y[(strips*mr-1)*ldy+ep.n-1]
+	var noclamp uintptr
+	if ep.noClamp {
+		noclamp = 1
+	}
+	// args is the call for panels [p0, p0+np) (the kernels advance its
+	// row pointers and counters, so each call gets a fresh one).
+	args := func(p0, np int) gemmS8BcastMArgs {
+		j0 := p0 * gemmS8BcastNR
+		return gemmS8BcastMArgs{a: &a[0], lda: uintptr(lda), strips: uintptr(strips), b: &b[p0*pl],
+			bps: uintptr(pl) * 8, kq: uintptr(kc / 4), np: uintptr(np),
+			bias: &ep.fbias[j0], scale: &ep.fscale[j0], y: &y[j0], ldy: uintptr(ldy),
+			lo: ep.rq.lo, hi: ep.rq.hi, zp: ep.rq.zp, noclamp: noclamp}
+	}
+	p := 0
 	if full > 0 {
 		_ = b[full*pl-1]
-		args := gemmS8BcastMArgs{a: &a[0], lda: uintptr(lda), strips: uintptr(strips), b: &b[0],
-			bps: uintptr(pl) * 8, kq: uintptr(kc / 4), np: uintptr(full),
-			bias: &ep.fbias[0], scale: &ep.fscale[0], y: &y[0], ldy: uintptr(ldy),
-			lo: ep.rq.lo, hi: ep.rq.hi, zp: ep.rq.zp}
-		if ep.noClamp {
-			args.noclamp = 1
+		if pairs := full / 2; zmm && pairs > 0 {
+			ar := args(0, pairs)
+			gemmS8BcastU8FM_6x32_avx512(&ar)
+			p = 2 * pairs
 		}
-		gemmS8BcastU8FM_6x16_vnni(&args)
+		if p < full {
+			ar := args(p, full-p)
+			gemmS8BcastU8FM_6x16_vnni(&ar)
+		}
 	}
 	if np := (ep.n + gemmS8BcastNR - 1) / gemmS8BcastNR; full < np {
 		for i := 0; i < strips*mr; i += mr {

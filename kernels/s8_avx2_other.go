@@ -42,6 +42,12 @@ func gemmS8BcastU8FM_6x16_vnni(*gemmS8BcastMArgs) {
 	panic("kernels: gemmS8BcastU8FM_6x16_vnni is not compiled in")
 }
 
+func gemmS8HaveAVX512() bool { return false }
+
+func gemmS8BcastU8FM_6x32_avx512(*gemmS8BcastMArgs) {
+	panic("kernels: gemmS8BcastU8FM_6x32_avx512 is not compiled in")
+}
+
 func quantizeS8Float_avx2(*float32, int, float32, float32, float32, int32, *int8) {
 	panic("kernels: quantizeS8Float_avx2 is not compiled in")
 }
