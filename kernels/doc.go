@@ -112,7 +112,12 @@
 //     VPDPBUSD kernel requantizes in its store (VCVTDQ2PS, one VMULPS,
 //     clamp, VCVTPS2DQ, VPMOVSDB), and one call covers every whole strip
 //     and panel of a layer (gemmS8Impl.Strips); a partial last panel goes
-//     through a tile. Im2col rows are padded with zeros to the impl's KPad
+//     through a tile. With AVX-512 F/BW/VL/VNNI, gemmS8_6x32_avx512 runs
+//     those strips on a 6×32 ZMM tile (two neighbouring 16-column panels of
+//     the same packing, VPXORD with a broadcast operand for the sign flip,
+//     the bias folded into the accumulators' start; an odd last panel goes
+//     to the 6×16 kernel): twice the outputs per instruction in the
+//     requantizing store, which bound the small-K 1×1 layers. Im2col rows are padded with zeros to the impl's KPad
 //     so no kernel needs a Go K tail.
 //   - GEMM in assembly, "dot" kernels (gemm_s8_dot.go; arm64, and the
 //     amd64 fallbacks): 4×2 tiles whose accumulators are vectors of
