@@ -155,7 +155,7 @@ func TestAgreementORT(t *testing.T) {
 		{Entropy, 0, 1, 1, 85, 0, false, 0}, {Percentile, 99.99, 1, 1, 85, 0, false, 0}, {Entropy, 0, 0, 3, 85, 0, false, 0}, {Entropy, 0, 1, 3, 85, 0, false, 0},
 		// Refinements (Calibrator.Quantize).
 		{Entropy, 0, 0, 0, 80, 1, false, 0}, {Entropy, 0, 0, 0, 90, 0, true, 0}, {Entropy, 0, 0, 0, 90, 0, false, 8},
-		{Entropy, 0, 0, 0, 95, 0, true, 4}, {Entropy, 0, 0, 0, 95, 0, true, 8}}
+		{Entropy, 0, 0, 0, 95, 0, true, 4}, {Entropy, 0, 0, 0, 95, 0, true, 8}, {Entropy, 0, 0, 1, 90, 0, true, 0}}
 	nv := len(val)
 	if os.Getenv("OCELLUS_PTQ_ALL") != "" { // also report on all images (train, calibration ones included)
 		val = append(val, train...)
@@ -218,6 +218,9 @@ func TestAgreementORT(t *testing.T) {
 				if v.fa > 0 {
 					label += " float-activations " + strconv.Itoa(v.fa)
 				}
+				if obj := os.Getenv("OCELLUS_PTQ_OBJECTIVE"); obj == "kl" {
+					label += " kl"
+				}
 				if only != "" && !selected(only, label) {
 					continue
 				}
@@ -225,6 +228,9 @@ func TestAgreementORT(t *testing.T) {
 				cfg.Method = v.m
 				cfg.FloatFirst, cfg.FloatLast = v.first, v.last
 				cfg.BiasCorrection, cfg.RangeSearch, cfg.FloatActivations = v.bc, v.rs, v.fa
+				if os.Getenv("OCELLUS_PTQ_OBJECTIVE") == "kl" {
+					cfg.Objective = ObjectiveKL
+				}
 				if v.p != 0 {
 					cfg.Percentile = v.p
 				}

@@ -70,7 +70,8 @@ func (p *plan) biasNodes() []int {
 // as ONNX Runtime does), in this order:
 //
 //   - RangeSearch: each activation's range is chosen among the methods by
-//     the mean squared error of the model outputs (searchRanges);
+//     the error of the model outputs, squared or KL (cfg.Objective,
+//     searchRanges);
 //   - FloatActivations: a sensitivity pass quantizes each activation alone
 //     and the most sensitive ones stay float (Report.Sensitivity);
 //   - BiasCorrection passes of empirical bias correction, layer by layer
@@ -134,6 +135,9 @@ func (c *Calibrator) Quantize(cfg Config) (*onnxpb.Model, *Report, error) {
 	}
 	if cfg.RangeSearch {
 		desc += " range_search=true"
+	}
+	if cfg.Objective == ObjectiveKL && (cfg.RangeSearch || cfg.FloatActivations > 0) {
+		desc += " objective=kl"
 	}
 	if cfg.FloatActivations > 0 {
 		desc += fmt.Sprintf(" float_activations=%d sensitivity_samples=%d", cfg.FloatActivations, cfg.RefineSamples)
@@ -302,7 +306,8 @@ type Sensitivity struct {
 	Tensor string
 	// Error is the mean squared difference of the model outputs from the
 	// float model's with only this activation quantized, relative to the
-	// outputs' mean square.
+	// outputs' mean square (ObjectiveMSE), or the mean KL divergence of
+	// their softmax in nats (ObjectiveKL).
 	Error float64
 }
 
@@ -357,7 +362,8 @@ func (c *Calibrator) newEvaluator(samples int) (*evaluator, error) {
 
 // outputError quantizes base with ranges, keeping floatActs float, runs the
 // samples with the int8 runtime, and returns the outputs' mean squared
-// error relative to their mean square.
+// error relative to their mean square or, for ObjectiveKL, the mean KL
+// divergence of the softmax over each output's last axis.
 func (e *evaluator) outputError(base *onnxpb.Model, ranges map[string]Range, cfg Config, floatActs map[string]bool) (float64, error) {
 	qm, _, err := quantize(base, ranges, cfg, floatActs)
 	if err != nil {
@@ -373,7 +379,8 @@ func (e *evaluator) outputError(base *onnxpb.Model, ranges map[string]Range, cfg
 	}
 	sess := mod.NewSession()
 	defer sess.Close()
-	var se float64
+	var se, kl float64
+	rows := 0
 	for k, x := range e.samples {
 		res, err := sess.Run(x...)
 		if err != nil {
@@ -384,6 +391,13 @@ func (e *evaluator) outputError(base *onnxpb.Model, ranges map[string]Range, cfg
 			if o.DType != tensor.Float32 {
 				continue
 			}
+			if cfg.Objective == ObjectiveKL && len(o.Shape) > 0 && j+len(o.F32) <= len(e.want[k]) {
+				l := max(o.Shape[len(o.Shape)-1], 1)
+				for r := 0; r+l <= len(o.F32); r += l {
+					kl += softmaxKL(e.want[k][j+r:j+r+l], o.F32[r:r+l])
+					rows++
+				}
+			}
 			for _, v := range o.F32 {
 				if j < len(e.want[k]) {
 					d := float64(v) - float64(e.want[k][j])
@@ -393,7 +407,33 @@ func (e *evaluator) outputError(base *onnxpb.Model, ranges map[string]Range, cfg
 			}
 		}
 	}
+	if cfg.Objective == ObjectiveKL && rows > 0 {
+		return kl / float64(rows), nil
+	}
 	return se / float64(max(e.n, 1)) / e.ms, nil
+}
+
+// softmaxKL is KL(softmax(p) ‖ softmax(q)) in nats.
+func softmaxKL(p, q []float32) float64 {
+	lp, lq := logSumExp(p), logSumExp(q)
+	var d float64
+	for i := range p {
+		a := float64(p[i]) - lp
+		d += math.Exp(a) * (a - (float64(q[i]) - lq))
+	}
+	return max(d, 0)
+}
+
+func logSumExp(v []float32) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = max(m, float64(x))
+	}
+	var s float64
+	for _, x := range v {
+		s += math.Exp(float64(x) - m)
+	}
+	return m + math.Log(s)
 }
 
 // sensitivities quantizes each activation of the plan alone and measures

@@ -125,6 +125,15 @@ func TestRefineSmallNet(t *testing.T) {
 	if md := metadata(qm); !strings.Contains(md, "range_search=true") || !strings.Contains(md, "float_activations=2") || !strings.Contains(md, "bias_correction=1") {
 		t.Errorf("metadata %q", md)
 	}
+	kl := cfg
+	kl.Objective, kl.BiasCorrection = ObjectiveKL, 0
+	qm, rep, err = cal.Quantize(kl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := metadata(qm); !strings.Contains(md, "objective=kl") || rep.FloatActivations != 2 {
+		t.Errorf("KL objective: metadata %q, %d float activations", md, rep.FloatActivations)
+	}
 	// Bias correction, measured on the first bias node.
 	plain := DefaultConfig()
 	plain.Bins, plain.RefineSamples, plain.FloatActivations, plain.RangeSearch = 256, 4, 0, false
@@ -181,5 +190,22 @@ func TestRefineSmallNet(t *testing.T) {
 	// of x_scale·w_scale, about 3e-5 here).
 	if n == 0 || !(after < before/4) || after > 1e-4 {
 		t.Errorf("bias correction: max |mean error| %g before, %g after", before, after)
+	}
+}
+
+// TestSoftmaxKL: the KL objective's divergence on known values.
+func TestSoftmaxKL(t *testing.T) {
+	for _, c := range []struct {
+		p, q []float32
+		want float64
+	}{
+		{[]float32{1, 2, 3}, []float32{1, 2, 3}, 0},
+		{[]float32{1, 2, 3}, []float32{11, 12, 13}, 0}, // logits up to a constant
+		{[]float32{0, 0}, []float32{0, float32(math.Log(3))}, 0.5 * math.Log(4.0/3)},
+		{[]float32{0, float32(math.Log(3))}, []float32{0, 0}, 0.25*math.Log(0.5) + 0.75*math.Log(1.5)},
+	} {
+		if got := softmaxKL(c.p, c.q); math.Abs(got-c.want) > 1e-6 {
+			t.Errorf("softmaxKL(%v, %v) = %g, want %g", c.p, c.q, got, c.want)
+		}
 	}
 }

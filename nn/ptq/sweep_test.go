@@ -1,6 +1,7 @@
 package ptq
 
 import (
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/internal/npy"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -20,10 +22,17 @@ import (
 // 0,2,4,8), the model with that many of the most sensitive activations
 // float: top-1 agreement of ocellus's int8 execution with ocellus's float
 // execution on hymenoptera/val and on all images, and the int8 time per
-// image. OCELLUS_PTQ_METHOD (entropy), OCELLUS_PTQ_FLOAT_LAST (0) and
-// OCELLUS_PTQ_REFINE (Config.RefineSamples, 16) set the base configuration:
+// image. OCELLUS_PTQ_METHOD (entropy), OCELLUS_PTQ_FLOAT_LAST (0),
+// OCELLUS_PTQ_REFINE (Config.RefineSamples, 16) and OCELLUS_PTQ_OBJECTIVE
+// (mse; kl for ObjectiveKL) set the base configuration:
 //
 //	OCELLUS_PTQ_SWEEP=0,2,4,6,8,12 OCELLUS_PTQ_RANGE_SEARCH=1 go test -run TestMixedPrecisionSweep -v -timeout 60m ./nn/ptq
+//
+// OCELLUS_PTQ_RANGE_CACHE=file.json keeps the searched ranges in the file
+// (written by the first run, read by the next ones: the search is the slow
+// part; the file holds one configuration's ranges, so give each
+// configuration its own). OCELLUS_PTQ_ORT=1 also runs the float and each
+// quantized file in ONNX Runtime (the peer, as TestAgreementORT does).
 func TestMixedPrecisionSweep(t *testing.T) {
 	sweep := os.Getenv("OCELLUS_PTQ_SWEEP")
 	if sweep == "" || testing.Short() {
@@ -63,6 +72,9 @@ func TestMixedPrecisionSweep(t *testing.T) {
 		cfg.FloatLast, _ = strconv.Atoi(s)
 	}
 	cfg.RefineSamples = envInt(t, "OCELLUS_PTQ_REFINE", cfg.RefineSamples)
+	if os.Getenv("OCELLUS_PTQ_OBJECTIVE") == "kl" {
+		cfg.Objective = ObjectiveKL
+	}
 	ranges, err := cal.Ranges(cfg.Method, cfg.Percentile)
 	if err != nil {
 		t.Fatal(err)
@@ -73,11 +85,26 @@ func TestMixedPrecisionSweep(t *testing.T) {
 	}
 	t0 := time.Now()
 	if os.Getenv("OCELLUS_PTQ_RANGE_SEARCH") != "" {
-		var changed int
-		if ranges, changed, err = cal.searchRanges(e, prep, ranges, cfg); err != nil {
-			t.Fatal(err)
+		cache := os.Getenv("OCELLUS_PTQ_RANGE_CACHE")
+		if b, err := os.ReadFile(cache); cache != "" && err == nil {
+			ranges = map[string]Range{}
+			if err := json.Unmarshal(b, &ranges); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("range search: read from %s", cache)
+		} else {
+			var changed int
+			if ranges, changed, err = cal.searchRanges(e, prep, ranges, cfg); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("range search: %v, %d activations changed method", time.Since(t0).Round(time.Second), changed)
+			if cache != "" {
+				b, _ := json.Marshal(ranges)
+				if err := os.WriteFile(cache, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-		t.Logf("range search: %v, %d activations changed method", time.Since(t0).Round(time.Second), changed)
 	}
 	t0 = time.Now()
 	sens, err := cal.sensitivities(e, prep, ranges, cfg)
@@ -89,10 +116,27 @@ func TestMixedPrecisionSweep(t *testing.T) {
 		t.Logf("  %-24s %.3g", s.Tensor, s.Error)
 	}
 	nv := len(val)
+	// OCELLUS_PTQ_ORT=1: also ONNX Runtime's execution of the same files.
+	var ortBin string
+	var ortIn map[string]*npy.Array
+	var ortWant []int
+	if os.Getenv("OCELLUS_PTQ_ORT") != "" {
+		ortBin = ortrun(t)
+		ortIn = map[string]*npy.Array{in.Name: npyOf(all)}
+		fm, err := cloneModel(prep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withDynamicBatch(fm)
+		ortWant = argmaxRows(runORT(t, ortBin, writeModel(t, fm, "f.onnx"), ortIn)[prep.Graph.Outputs[0].Name].F32, all.Shape[0])
+	}
 	for _, f := range strings.Split(sweep, ",") {
 		k, err := strconv.Atoi(f)
-		if err != nil || k < 0 || k > len(sens) {
+		if err != nil || k < 0 {
 			t.Fatalf("OCELLUS_PTQ_SWEEP: %q", f)
+		}
+		if k > len(sens) {
+			continue
 		}
 		acts := map[string]bool{}
 		for _, s := range sens[:k] {
@@ -102,11 +146,19 @@ func TestMixedPrecisionSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		qpath := writeModel(t, qm, "q.onnx")
 		t1 := time.Now()
-		got := argmaxRows(runOcellus(t, writeModel(t, qm, "q.onnx"), in.Name, all), all.Shape[0])
+		got := argmaxRows(runOcellus(t, qpath, in.Name, all), all.Shape[0])
 		per := time.Since(t1) / time.Duration(len(got))
 		a, b := agree(got[:nv], want[:nv]), agree(got, want)
 		t.Logf("float activations %2d: val %d/%d %.1f %%, all %d/%d %.1f %% (%v per image, int8, loaded machine)",
 			k, a, nv, 100*float64(a)/float64(nv), b, len(got), 100*float64(b)/float64(len(got)), per.Round(time.Millisecond))
+		if ortBin != "" {
+			withDynamicBatch(qm)
+			og := argmaxRows(runORT(t, ortBin, writeModel(t, qm, "qn.onnx"), ortIn)[prep.Graph.Outputs[0].Name].F32, all.Shape[0])
+			a, b := agree(og[:nv], ortWant[:nv]), agree(og, ortWant)
+			t.Logf("float activations %2d: ORT int8 vs ORT float: val %d/%d %.1f %%, all %d/%d %.1f %%; ocellus int8 = ORT int8 on %d/%d",
+				k, a, nv, 100*float64(a)/float64(nv), b, len(og), 100*float64(b)/float64(len(og)), agree(og, got), len(og))
+		}
 	}
 }
