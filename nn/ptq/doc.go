@@ -169,10 +169,10 @@
 // Weights: per-channel max-abs scales reproduce every weight of this model
 // to 2.5e-8 relative error (float32 rounding): the weights sit on the int8
 // grid of the model they were dequantized from, whose per-channel scales
-// the max-abs rule finds again. MSE-optimal clipping can only move them off that grid,
-// analytical bias correction (ΔW·E[x]) is zero, and AdaRound has no
-// rounding to choose, so none of them is implemented; the error is all in
-// the uint8 activations. (The empirical bias correction was re-read for
+// the max-abs rule finds again. MSE-optimal clipping can only move them
+// off that grid, analytical bias correction (ΔW·E[x]) is zero, and
+// AdaRound has no rounding to choose, so none of them is implemented; the
+// error is all in the uint8 activations. (The empirical bias correction was re-read for
 // sign, layout and float-node bugs; none found.)
 //
 // Config.Objective KL makes the range search and the sensitivity pass
@@ -187,14 +187,15 @@
 //	kl, float-last 1                        148/153  385/397      145/153  382/397  146/153  384/397
 //
 // With no float activation the int8 chain stays bit-exact with ONNX
-// Runtime; on these 100 images KL is the better objective there: entropy + range search +
-// KL gives 146/153 and 382/397 in ORT too (ORT int8 against ORT float;
+// Runtime; on these 100 images KL is the better objective there: entropy
+// + range search + KL gives 146/153 and 382/397 in ORT too (ORT int8 against ORT float;
 // ocellus's int8 top-1 = ORT's on 397/397), and with the classifier float
 // (FloatLast 1: float logits from int8 pooled features) 148/153 (96.7 %)
 // and 385/397 (97.0 %) in both runtimes, top-1 identical on 397/397 —
 // ORT's figure equals the default's (148/153, 386/397 in ORT; 151/153 in
-// ocellus) without float activations or the sensitivity pass. With float activations
-// neither objective wins steadily (the 96–99 % band of session 2).
+// ocellus) without float activations or the sensitivity pass. With float
+// activations neither objective wins steadily (the 96–99 % band of
+// session 2).
 //
 // Two other ways of choosing the float activations were measured (MSE
 // objective) and dropped: leave-one-out (the error of the all-int8 model
@@ -204,8 +205,8 @@
 // 149, 147, 149, 149 of 153, 388–391 of 397, at 8× the cost of the
 // sensitivity pass). Neither beats the isolated sensitivity on val.
 //
-// Calibration size is the largest effect measured and it goes the wrong
-// way for robustness: the default configuration calibrated on all 244
+// The calibration set is the largest effect measured, and it is what
+// makes the figures fragile: the default configuration calibrated on all 244
 // train images (range search and sensitivity on 16 of them) gives 141/153
 // (92.2 %) and 361/397 with 4 float activations, 141/153 and 358/397 all
 // int8 — against 151/153 and 145/153 with 100 images. The 98.7 % of the
