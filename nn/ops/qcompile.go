@@ -140,6 +140,17 @@ func compileQuantized(g *graph.Graph, n *graph.Node) (Op, error) {
 		return &gapS8Op{n: x.Shape[0], hw: hw, c: x.Shape[r-1], zero: params(x).Zero, rq: rq}, nil
 	case graph.OpPool:
 		p := n.Params.(*graph.PoolParams)
+		if wholeWindowAvg(x.Shape, y.Shape, p) && g.QuantStyle == graph.QuantONNX {
+			// An average pool over the whole map (Keras exports the
+			// global pool so) is a global average pool, in ONNX Runtime's
+			// arithmetic like QLinearGlobalAveragePool.
+			hw := x.Shape[1] * x.Shape[2]
+			rq, err := quant.GlobalAvgPoolRequantORT(params(x), params(y), hw)
+			if err != nil {
+				return nil, nodeErr(n, "%v", err)
+			}
+			return &gapS8Op{n: x.Shape[0], hw: hw, c: x.Shape[3], zero: params(x).Zero, rq: rq}, nil
+		}
 		if len(x.Shape) != 4 || !x.Quant.Equal(y.Quant) || g.QuantStyle != graph.QuantTFLite {
 			return nil, nodeErr(n, "quantized average pooling needs 2-D, equal input and output parameters and TFLite arithmetic: %w", ErrUnsupported)
 		}
@@ -296,6 +307,20 @@ func (o *binaryS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 }
 func (o *binaryS8Op) RunPart(in, out []*tensor.Tensor, scratch []float32, part, parts int) {
 	o.t.RunPart(in[0].I8, o.ashape, in[1].I8, o.bshape, out[0].I8, o.yshape, part, parts)
+}
+
+// wholeWindowAvg reports a 2-D average pool whose one window covers the
+// whole unpadded NHWC input.
+func wholeWindowAvg(x, y []int, p *graph.PoolParams) bool {
+	if p.Kind != graph.AvgPool || len(x) != 4 || len(y) != 4 || y[1] != 1 || y[2] != 1 {
+		return false
+	}
+	for i := range 2 {
+		if p.Kernel[i] != x[i+1] || p.PadBegin[i] != 0 || p.PadEnd[i] != 0 || p.Dilations[i] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 type gapS8Op struct {
