@@ -69,6 +69,9 @@ func weightRequant(g *graph.Graph, n *graph.Node, x, w, y *graph.Tensor, a kerne
 		} else {
 			rq, err = quant.ConvRequantTFLite(x.Quant.Scale[0], w.Quant.Scale, yp, lo, hi)
 		}
+		if err != nil {
+			return rq, nodeErr(n, "%v", err)
+		}
 	} else {
 		if a.Kind != kernels.ActNone {
 			return rq, nodeErr(n, "fused %v on an ONNX quantized op: %w", a, ErrUnsupported)
