@@ -12,7 +12,7 @@ import (
 // with Act.Eval. Tolerance: 2e-6 relative + 1e-37 (a few float32 ulps).
 func TestActF32Vec(t *testing.T) {
 	r := ckRNG(t)
-	special := []float32{0, -0.0, 1e-8, -1e-8, 0.5, -0.5, 3, -3, 20, -20, 80, -80, 87.3, -87.3, 87.4, -87.4,
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-8, -1e-8, 0.5, -0.5, 3, -3, 20, -20, 80, -80, 87.3, -87.3, 87.4, -87.4,
 		88.7, -88.7, 88.8, -88.8, 100, -100, 1e30, -1e30,
 		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
 	for i := range actF32Impls {

@@ -16,7 +16,7 @@ import (
 func TestRoundTripAllDTypes(t *testing.T) {
 	arrays := []*Array{
 		{DType: "float32", Shape: []int{2, 3}, F32: []float32{0, 1, -2.5, float32(math.Inf(1)), math.MaxFloat32, math.SmallestNonzeroFloat32}},
-		{DType: "float64", Shape: []int{3}, F64: []float64{math.Pi, -0.0, math.MaxFloat64}},
+		{DType: "float64", Shape: []int{3}, F64: []float64{math.Pi, math.Copysign(0, -1), math.MaxFloat64}},
 		{DType: "int8", Shape: []int{2, 2}, I8: []int8{-128, -1, 0, 127}},
 		{DType: "uint8", Shape: []int{1, 1, 4}, U8: []uint8{0, 1, 128, 255}},
 		{DType: "int16", Shape: []int{2}, I16: []int16{math.MinInt16, math.MaxInt16}},

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
@@ -711,10 +710,4 @@ func ints(v []int64) []int {
 		r[i] = int(x)
 	}
 	return r
-}
-
-func sortedCopy(a []int) []int {
-	b := append([]int(nil), a...)
-	sort.Ints(b)
-	return b
 }

@@ -96,17 +96,6 @@ func needInputs(g *graph.Graph, n *graph.Node, min, max int) error {
 	return nil
 }
 
-func needConst(g *graph.Graph, n *graph.Node, i int, what string) (*tensor.Tensor, error) {
-	t := in(g, n, i)
-	if t == nil {
-		return nil, nil
-	}
-	if t.Const == nil {
-		return nil, nodeErr(n, "%s %q must be a constant: %w", what, t.Name, ErrUnsupported)
-	}
-	return t.Const, nil
-}
-
 func needF32(n *graph.Node, t *graph.Tensor) error {
 	if t.DType != tensor.Float32 {
 		return nodeErr(n, "input %q is %v, want float32: %w", t.Name, t.DType, ErrUnsupported)

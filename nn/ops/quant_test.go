@@ -22,7 +22,7 @@ func TestQuantizeHalfEvenFastPath(t *testing.T) {
 	for k := -300; k <= 300; k++ {
 		x = append(x, (float32(k)+0.5)*scale, float32(k)*scale)
 	}
-	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0, -0.0, 1e30, -1e30)
+	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0, float32(math.Copysign(0, -1)), 1e30, -1e30)
 	for _, dt := range []tensor.DType{tensor.Int8, tensor.Uint8} {
 		for _, zero := range []int32{-128, -3, 0, 17, 127, 200, 255} {
 			lo, hi := int32(-128), int32(127)

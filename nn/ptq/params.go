@@ -143,8 +143,3 @@ func (p qparams) quantize(x float32) uint8 {
 	r := math.RoundToEven(float64(x)/float64(p.scale)) + float64(p.zp)
 	return uint8(math.Max(0, math.Min(255, r)))
 }
-
-// dequantize is DequantizeLinear from uint8.
-func (p qparams) dequantize(q uint8) float32 {
-	return p.scale * float32(int32(q)-int32(p.zp))
-}

@@ -241,8 +241,6 @@ func (f *fields) u64(i int, name string, def uint64) uint64 {
 	return def
 }
 
-func (f *fields) i64(i int, name string, def int64) int64 { return int64(f.u64(i, name, uint64(def))) }
-
 // vec locates the vector in field i; start is -1 when it is absent.
 func (f *fields) vec(i, elem int, name string) (start, n int) {
 	if f.err != nil {
