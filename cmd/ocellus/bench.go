@@ -102,8 +102,9 @@ const loadGCPercent = 10
 // 104-109 MB; with 10: 64-71 MB, MobileNetV2 72 -> 49 MB). The weights are
 // pointer-free, so the extra collections mark little. Inference allocates
 // nothing afterwards, so the restored setting does not matter there. It
-// changes a process-wide setting: call it from a command's entry (classify
-// and serve could use it too), never from library code. A GOGC already
+// changes a process-wide setting: call it from a command (bench, classify
+// and inspect do), never from library code; the daemon loads with nn.Load
+// because it loads while its camera loops run. A GOGC already
 // below loadGCPercent, or off, is left alone.
 func loadLean(path string, o *nn.LoadOptions) (*nn.Model, error) {
 	old := debug.SetGCPercent(loadGCPercent)

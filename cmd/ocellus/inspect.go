@@ -44,7 +44,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
-	m, err := nn.Load(path, nil)
+	m, err := loadLean(path, nil)
 	if err != nil {
 		return err
 	}

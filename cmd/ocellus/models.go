@@ -357,7 +357,7 @@ func loadClassifyModel(model, base string, pp *preprocessFlags) (*nn.Model, []st
 		if base != "" {
 			return nil, nil, usagef("--base is for --model %sDB[#ID]", storePrefix)
 		}
-		m, err := nn.Load(model, nil)
+		m, err := loadLean(model, nil)
 		return m, nil, err
 	}
 	db, sel := strings.TrimPrefix(model, storePrefix), "active"
