@@ -56,10 +56,7 @@ func (t *fbTable) i8(i int, v int8) *fbTable  { return t.raw(i, []byte{byte(v)})
 func (t *fbTable) u32(i int, v uint32) *fbTable {
 	return t.raw(i, binary.LittleEndian.AppendUint32(nil, v))
 }
-func (t *fbTable) i32(i int, v int32) *fbTable { return t.u32(i, uint32(v)) }
-func (t *fbTable) u64(i int, v uint64) *fbTable {
-	return t.raw(i, binary.LittleEndian.AppendUint64(nil, v))
-}
+func (t *fbTable) i32(i int, v int32) *fbTable         { return t.u32(i, uint32(v)) }
 func (t *fbTable) f32(i int, v float32) *fbTable       { return t.u32(i, math.Float32bits(v)) }
 func (t *fbTable) str(i int, s string) *fbTable        { return t.ref(i, fbStr(s)) }
 func (t *fbTable) tbls(i int, ts ...*fbTable) *fbTable { return t.ref(i, vTables(ts...)) }
@@ -72,22 +69,6 @@ func vI32(v ...int32) *fbVec {
 		b = binary.LittleEndian.AppendUint32(b, uint32(x))
 	}
 	return &fbVec{elem: 4, data: b}
-}
-
-func vF32(v ...float32) *fbVec {
-	var b []byte
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return &fbVec{elem: 4, data: b}
-}
-
-func vI64(v ...int64) *fbVec {
-	var b []byte
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint64(b, uint64(x))
-	}
-	return &fbVec{elem: 8, data: b}
 }
 
 func vBytes(b ...byte) *fbVec { return &fbVec{elem: 1, data: append([]byte{}, b...)} }

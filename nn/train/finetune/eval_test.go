@@ -267,13 +267,9 @@ func TestEvaluate(t *testing.T) {
 		if len(rep.Confusion[i]) != 3 {
 			t.Fatalf("confusion row %d has %d columns, want 3", i, len(rep.Confusion[i]))
 		}
-		for j := range wantConf[i] {
-			if rep.Confusion[i][j] != wantConf[i][j] {
-				t.Errorf("confusion %v, want %v", rep.Confusion, wantConf)
-				i = len(wantConf)
-				break
-			}
-		}
+	}
+	if !slices.EqualFunc(rep.Confusion, wantConf, slices.Equal[[]int]) {
+		t.Errorf("confusion %v, want %v", rep.Confusion, wantConf)
 	}
 	if want := 15.0 / 20; math.Abs(rep.Accuracy-want) > 1e-12 {
 		t.Errorf("accuracy %.4f, want %.4f (unknown labels count as wrong)", rep.Accuracy, want)
