@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ocellus/ocellus/nn/tflite/tflitefb/fbtest"
 )
 
 func mustDecode(t *testing.T, b []byte) *Model {
@@ -192,7 +194,7 @@ func TestTypedReaders(t *testing.T) {
 	}
 }
 
-func must(b []byte, _ *fbWriter) []byte { return b }
+func must(b []byte, _ *fbtest.Writer) []byte { return b }
 
 // TestBuiltinCodeRule checks max(deprecated_builtin_code, builtin_code).
 func TestBuiltinCodeRule(t *testing.T) {
@@ -208,9 +210,9 @@ func TestBuiltinCodeRule(t *testing.T) {
 		{-1, 117, OpHardSwish}, // a negative byte never wins
 	} {
 		tm := newTiny()
-		tm.root.tbls(1,
-			tbl().i8(0, c.dep).i32(3, c.ext), tbl().i8(0, 25), tbl().i8(0, 32), tbl().i8(0, 127).i32(3, 150))
-		m := mustDecode(t, must(build(tm.root, Identifier)))
+		tm.root.Tbls(1,
+			fbtest.Tbl().I8(0, c.dep).I32(3, c.ext), fbtest.Tbl().I8(0, 25), fbtest.Tbl().I8(0, 32), fbtest.Tbl().I8(0, 127).I32(3, 150))
+		m := mustDecode(t, must(fbtest.Build(tm.root, Identifier)))
 		if got := m.OperatorCodes[0].BuiltinCode; got != c.want {
 			t.Errorf("deprecated %d, builtin %d: BuiltinCode %v, want %v", c.dep, c.ext, got, c.want)
 		}
@@ -342,7 +344,7 @@ func TestCorruptOffsets(t *testing.T) {
 		binary.LittleEndian.PutUint32(b[pos:], v)
 		return b
 	}
-	quantField := w.fpos[tm.input][4]
+	quantField := w.FPos[tm.input][4]
 	expectMalformed(t, patched(quantField, 123456), "tflitefb: Subgraph[0].Tensor[0].quantization: offset 123456 out of range")
 	expectMalformed(t, patched(quantField, 0), "Subgraph[0].Tensor[0].quantization: invalid offset 0")
 	expectMalformed(t, patched(quantField, 0x80000000), "Tensor[0].quantization: invalid offset")
@@ -351,14 +353,14 @@ func TestCorruptOffsets(t *testing.T) {
 
 	// A vector claiming far more elements than the file holds fails before
 	// anything is allocated.
-	expectMalformed(t, patched(w.vpos[tm.shape], 0x7fffffff), "Subgraph[0].Tensor[0].shape: vector of 2147483647 elements")
-	expectMalformed(t, patched(w.vpos[tm.shape], 0xffffffff), "Subgraph[0].Tensor[0].shape")
+	expectMalformed(t, patched(w.VPos[tm.shape], 0x7fffffff), "Subgraph[0].Tensor[0].shape: vector of 2147483647 elements")
+	expectMalformed(t, patched(w.VPos[tm.shape], 0xffffffff), "Subgraph[0].Tensor[0].shape")
 
 	// The soffset of a table pointing its vtable outside the file.
-	expectMalformed(t, patched(w.tpos[tm.weights], 0x7ffffff0), "Subgraph[0].Tensor[1]", "vtable")
-	expectMalformed(t, patched(w.tpos[tm.weights], uint32(0xffffffff-uint32(len(orig)))), "Subgraph[0].Tensor[1]", "vtable")
+	expectMalformed(t, patched(w.TPos[tm.weights], 0x7ffffff0), "Subgraph[0].Tensor[1]", "vtable")
+	expectMalformed(t, patched(w.TPos[tm.weights], uint32(0xffffffff-uint32(len(orig)))), "Subgraph[0].Tensor[1]", "vtable")
 	// A vtable whose size is odd or too small, or whose table size overruns.
-	vt := w.tpos[tm.weights] - int(int32(binary.LittleEndian.Uint32(orig[w.tpos[tm.weights]:])))
+	vt := w.TPos[tm.weights] - int(int32(binary.LittleEndian.Uint32(orig[w.TPos[tm.weights]:])))
 	bad := append([]byte(nil), orig...)
 	binary.LittleEndian.PutUint16(bad[vt:], 5)
 	expectMalformed(t, bad, "Tensor[1]", "invalid size 5")
@@ -376,13 +378,13 @@ func TestCorruptOffsets(t *testing.T) {
 	// A string without its NUL terminator.
 	tm2 := newTiny()
 	b2, w2 := tm2.bytes()
-	nameAt := w2.fpos[tm2.sg][4]
+	nameAt := w2.FPos[tm2.sg][4]
 	strPos := nameAt + int(binary.LittleEndian.Uint32(b2[nameAt:]))
 	b2[strPos+4+4] = 'x' // "main" + NUL -> "mainx"
 	expectMalformed(t, b2, "Subgraph[0].name: string of 4 bytes", "not NUL-terminated")
 
 	// An operator-options offset out of range names the options field.
-	optsAt := w.fpos[tm.conv][4]
+	optsAt := w.FPos[tm.conv][4]
 	expectMalformed(t, patched(optsAt, 0x00ffffff), "Subgraph[0].Operator[0].builtin_options: offset")
 }
 
@@ -392,42 +394,44 @@ func TestBadReferences(t *testing.T) {
 		edit  func(tm *tinyModel)
 		frags []string
 	}{
-		{"opcode index", func(tm *tinyModel) { tm.conv.u32(0, 4) },
+		{"opcode index", func(tm *tinyModel) { tm.conv.U32(0, 4) },
 			[]string{"Subgraph[0].Operator[0].opcode_index: 4 out of range (4 operator codes)"}},
-		{"operator input", func(tm *tinyModel) { tm.conv.ref(1, vI32(0, 1, 6)) },
+		{"operator input", func(tm *tinyModel) { tm.conv.Ref(1, fbtest.VI32(0, 1, 6)) },
 			[]string{"Subgraph[0].Operator[0].inputs[2]: tensor index 6 out of range (6 tensors)"}},
-		{"operator input -2", func(tm *tinyModel) { tm.conv.ref(1, vI32(-2)) },
+		{"operator input -2", func(tm *tinyModel) { tm.conv.Ref(1, fbtest.VI32(-2)) },
 			[]string{"Operator[0].inputs[0]: tensor index -2"}},
-		{"operator output", func(tm *tinyModel) { tm.custom.ref(2, vI32(99)) },
+		{"operator output", func(tm *tinyModel) { tm.custom.Ref(2, fbtest.VI32(99)) },
 			[]string{"Operator[2].outputs[0]: tensor index 99"}},
-		{"intermediates", func(tm *tinyModel) { tm.custom.ref(8, vI32(7)) },
+		{"intermediates", func(tm *tinyModel) { tm.custom.Ref(8, fbtest.VI32(7)) },
 			[]string{"Operator[2].intermediates[0]"}},
-		{"mutating inputs", func(tm *tinyModel) { tm.custom.ref(7, vBytes(1)) },
+		{"mutating inputs", func(tm *tinyModel) { tm.custom.Ref(7, fbtest.VBytes(1)) },
 			[]string{"Operator[2].mutating_variable_inputs: 1 entries for 2 inputs"}},
-		{"subgraph input", func(tm *tinyModel) { tm.sg.ref(1, vI32(-1)) },
+		{"subgraph input", func(tm *tinyModel) { tm.sg.Ref(1, fbtest.VI32(-1)) },
 			[]string{"Subgraph[0].inputs[0]: tensor index -1"}},
-		{"subgraph output", func(tm *tinyModel) { tm.sg.ref(2, vI32(6)) },
+		{"subgraph output", func(tm *tinyModel) { tm.sg.Ref(2, fbtest.VI32(6)) },
 			[]string{"Subgraph[0].outputs[0]: tensor index 6"}},
-		{"tensor buffer", func(tm *tinyModel) { tm.weights.u32(2, 4) },
+		{"tensor buffer", func(tm *tinyModel) { tm.weights.U32(2, 4) },
 			[]string{"Subgraph[0].Tensor[1].buffer: index 4 out of range (4 buffers)"}},
-		{"metadata buffer", func(tm *tinyModel) { tm.root.tbls(6, tbl().str(0, "x").u32(1, 9)) },
+		{"metadata buffer", func(tm *tinyModel) { tm.root.Tbls(6, fbtest.Tbl().Str(0, "x").U32(1, 9)) },
 			[]string{"Metadata[0].buffer: index 9"}},
-		{"metadata_buffer", func(tm *tinyModel) { tm.root.ref(5, vI32(-1)) },
+		{"metadata_buffer", func(tm *tinyModel) { tm.root.Ref(5, fbtest.VI32(-1)) },
 			[]string{"Model.metadata_buffer[0]: index -1"}},
-		{"signature subgraph", func(tm *tinyModel) { tm.root.tbls(7, tbl().u32(4, 1)) },
+		{"signature subgraph", func(tm *tinyModel) { tm.root.Tbls(7, fbtest.Tbl().U32(4, 1)) },
 			[]string{"SignatureDef[0].subgraph_index: 1 out of range"}},
-		{"signature tensor", func(tm *tinyModel) { tm.root.tbls(7, tbl().tbls(1, tbl().str(0, "o").u32(1, 6))) },
+		{"signature tensor", func(tm *tinyModel) { tm.root.Tbls(7, fbtest.Tbl().Tbls(1, fbtest.Tbl().Str(0, "o").U32(1, 6))) },
 			[]string{`SignatureDef[0]: tensor "o": index 6`}},
-		{"no subgraph", func(tm *tinyModel) { tm.root.tbls(2) }, []string{"Model.subgraphs: model has no subgraph"}},
-		{"external buffer range", func(tm *tinyModel) { tm.root.tbls(4, tbl(), tbl().u64(1, 1<<40).u64(2, 4)) },
+		{"no subgraph", func(tm *tinyModel) { tm.root.Tbls(2) }, []string{"Model.subgraphs: model has no subgraph"}},
+		{"external buffer range", func(tm *tinyModel) { tm.root.Tbls(4, fbtest.Tbl(), fbtest.Tbl().U64(1, 1<<40).U64(2, 4)) },
 			[]string{"Buffer[1].offset: 4 bytes at file offset 1099511627776 out of range"}},
-		{"external buffer size", func(tm *tinyModel) { tm.root.tbls(4, tbl(), tbl().u64(1, 8).u64(2, ^uint64(0))) },
+		{"external buffer size", func(tm *tinyModel) { tm.root.Tbls(4, fbtest.Tbl(), fbtest.Tbl().U64(1, 8).U64(2, ^uint64(0))) },
 			[]string{"Buffer[1].offset"}},
-		{"external and inline", func(tm *tinyModel) { tm.root.tbls(4, tbl(), tbl().ref(0, vBytes(1)).u64(1, 8).u64(2, 1)) },
+		{"external and inline", func(tm *tinyModel) {
+			tm.root.Tbls(4, fbtest.Tbl(), fbtest.Tbl().Ref(0, fbtest.VBytes(1)).U64(1, 8).U64(2, 1))
+		},
 			[]string{"Buffer[1].offset: buffer has both"}},
-		{"large custom options", func(tm *tinyModel) { tm.custom.ref(5, vBytes()).u64(9, 1<<33).u64(10, 1) },
+		{"large custom options", func(tm *tinyModel) { tm.custom.Ref(5, fbtest.VBytes()).U64(9, 1<<33).U64(10, 1) },
 			[]string{"Operator[2].large_custom_options_offset"}},
-		{"options field type", func(tm *tinyModel) { tm.conv.ref(4, tbl().raw(1, []byte{1, 2})) },
+		{"options field type", func(tm *tinyModel) { tm.conv.Ref(4, fbtest.Tbl().Raw(1, []byte{1, 2})) },
 			[]string{"Operator[0].builtin_options(Conv2DOptions).stride_w: field at offset 4 (4 bytes) lies outside its 6-byte table"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -441,9 +445,9 @@ func TestBadReferences(t *testing.T) {
 func TestExternalData(t *testing.T) {
 	// Schema 3c: a buffer or custom options stored at a file offset.
 	tm := newTiny()
-	tm.root.tbls(4, tbl(), tbl().u64(1, 4).u64(2, 4), tbl().ref(0, vBytes(10, 0, 0, 0, 0xf6, 0xff, 0xff, 0xff)),
-		tbl().ref(0, vBytes('1')))
-	tm.custom.ref(5, vBytes()).u64(9, 4).u64(10, 2)
+	tm.root.Tbls(4, fbtest.Tbl(), fbtest.Tbl().U64(1, 4).U64(2, 4), fbtest.Tbl().Ref(0, fbtest.VBytes(10, 0, 0, 0, 0xf6, 0xff, 0xff, 0xff)),
+		fbtest.Tbl().Ref(0, fbtest.VBytes('1')))
+	tm.custom.Ref(5, fbtest.VBytes()).U64(9, 4).U64(10, 2)
 	m := mustDecode(t, must(tm.bytes()))
 	if got := string(m.Buffers[1]); got != Identifier {
 		t.Errorf("external buffer %q, want the 4 bytes at offset 4", got)
@@ -452,7 +456,7 @@ func TestExternalData(t *testing.T) {
 		t.Errorf("external custom options %q", got)
 	}
 	// Offsets 0 and 1 mean "not used".
-	tm.root.tbls(4, tbl(), tbl().ref(0, vBytes(7, 7, 7, 7)).u64(1, 1), tbl(), tbl())
+	tm.root.Tbls(4, fbtest.Tbl(), fbtest.Tbl().Ref(0, fbtest.VBytes(7, 7, 7, 7)).U64(1, 1), fbtest.Tbl(), fbtest.Tbl())
 	m = mustDecode(t, must(tm.bytes()))
 	if string(m.Buffers[1]) != "\x07\x07\x07\x07" {
 		t.Errorf("buffer with offset 1: %q", m.Buffers[1])
@@ -461,20 +465,20 @@ func TestExternalData(t *testing.T) {
 
 func TestIdentifierAndVersion(t *testing.T) {
 	tm := newTiny()
-	b, _ := build(tm.root, "TFL2")
+	b, _ := fbtest.Build(tm.root, "TFL2")
 	expectMalformed(t, b, `file identifier is "TFL2", want "TFL3"`)
 	// Without an identifier the root table starts at byte 4; rejected.
-	b, _ = build(tm.root, "")
+	b, _ = fbtest.Build(tm.root, "")
 	expectMalformed(t, b, "file identifier")
 	expectMalformed(t, []byte("\x08\x00\x00\x00TFL"), "too short")
 	expectMalformed(t, nil, "too short")
 
-	tm.root.u32(0, 2)
+	tm.root.U32(0, 2)
 	_, err := Decode(must(tm.bytes()))
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Model.version: schema version 2") {
 		t.Errorf("version 2: %v", err)
 	}
-	tm.root.slots[0] = fbSlot{} // absent version reads as 0
+	tm.root.Unset(0) // absent version reads as 0
 	if _, err := Decode(must(tm.bytes())); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("no version: %v", err)
 	}
@@ -485,26 +489,26 @@ func TestIdentifierAndVersion(t *testing.T) {
 func TestSharedData(t *testing.T) {
 	const n = 4000
 	shape := make([]int32, 2000)
-	tensors := make([]*fbTable, n)
+	tensors := make([]*fbtest.Table, n)
 	for i := range tensors {
-		tensors[i] = tbl() // placeholders, patched below
+		tensors[i] = fbtest.Tbl() // placeholders, patched below
 	}
-	tensors[0] = tbl().ref(0, vI32(shape...))
-	sg := tbl().tbls(0, tensors...)
-	root := tbl().u32(0, 3).tbls(2, sg)
-	b, w := build(root, Identifier)
+	tensors[0] = fbtest.Tbl().Ref(0, fbtest.VI32(shape...))
+	sg := fbtest.Tbl().Tbls(0, tensors...)
+	root := fbtest.Tbl().U32(0, 3).Tbls(2, sg)
+	b, w := fbtest.Build(root, Identifier)
 	// Point every entry of the tensors vector at tensors[0].
-	vec := w.fpos[sg][0] + int(binary.LittleEndian.Uint32(b[w.fpos[sg][0]:]))
+	vec := w.FPos[sg][0] + int(binary.LittleEndian.Uint32(b[w.FPos[sg][0]:]))
 	for k := 1; k < n; k++ {
 		at := vec + 4 + 4*k
-		binary.LittleEndian.PutUint32(b[at:], uint32(w.tpos[tensors[0]]-at))
+		binary.LittleEndian.PutUint32(b[at:], uint32(w.TPos[tensors[0]]-at))
 	}
 	// 4000 tensors × 8000 shape bytes = 32 MB from a file of ~70 KB.
 	expectMalformed(t, b, "decoded size exceeds")
 
 	// Sharing a little is fine.
-	root = tbl().u32(0, 3).tbls(2, tbl().tbls(0, tbl().ref(0, vI32(1, 2)), tbl()))
-	b, w = build(root, Identifier)
+	root = fbtest.Tbl().U32(0, 3).Tbls(2, fbtest.Tbl().Tbls(0, fbtest.Tbl().Ref(0, fbtest.VI32(1, 2)), fbtest.Tbl()))
+	b, w = fbtest.Build(root, Identifier)
 	m := mustDecode(t, b)
 	if len(m.Subgraphs[0].Tensors) != 2 {
 		t.Fatalf("tensors: %d", len(m.Subgraphs[0].Tensors))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/nn/tflite/tflitefb/fbtest"
 )
 
 // FuzzDecode: Decode must return a model or an *Error wrapping ErrMalformed
@@ -23,15 +24,15 @@ func FuzzDecode(f *testing.F) {
 	for _, n := range []int{0, 4, 8, 16, len(tiny) / 3, len(tiny) / 2, len(tiny) - 1} {
 		f.Add(tiny[:n])
 	}
-	for _, tb := range w.tpos {
+	for _, tb := range w.TPos {
 		b := append([]byte(nil), tiny...)
 		binary.LittleEndian.PutUint32(b[tb:], 0xfffffff0)
 		f.Add(b)
 	}
 	// Small models of other shapes: minimal, external buffer, unsupported options.
-	f.Add(must(build(tbl().u32(0, 3).tbls(2, tbl()), Identifier)))
+	f.Add(must(fbtest.Build(fbtest.Tbl().U32(0, 3).Tbls(2, fbtest.Tbl()), Identifier)))
 	tm := newTiny()
-	tm.root.tbls(4, tbl(), tbl().u64(1, 4).u64(2, 4), tbl(), tbl())
+	tm.root.Tbls(4, fbtest.Tbl(), fbtest.Tbl().U64(1, 4).U64(2, 4), fbtest.Tbl(), fbtest.Tbl())
 	f.Add(must(tm.bytes()))
 
 	if smallest := smallestShared(); smallest != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/nn/tflite"
 	fb "github.com/ocellus/ocellus/nn/tflite/tflitefb"
+	"github.com/ocellus/ocellus/nn/tflite/tflitefb/fbtest"
 	"github.com/ocellus/ocellus/nn/tflite/toonnx"
 )
 
@@ -37,52 +38,52 @@ func opsModel() []byte {
 	b1 := m.constF32("b1", randF32(rng, 6), 6)
 	t1 := m.tensor("conv", f, 1, 4, 4, 6)
 	m.op(fb.OpConv2D, []int32{x, w1, b1}, []int32{t1}, fb.OptionsConv2D,
-		tbl().i8(0, int8(fb.PaddingSame)).i32(1, 2).i32(2, 2).i8(3, int8(fb.ActRelu6)))
+		fbtest.Tbl().I8(0, int8(fb.PaddingSame)).I32(1, 2).I32(2, 2).I8(3, int8(fb.ActRelu6)))
 
 	w2 := m.constF32("w2", randF32(rng, 3*3*12), 1, 3, 3, 12)
 	b2 := m.constF32("b2", randF32(rng, 12), 12)
 	t2 := m.tensor("dw", f, 1, 4, 4, 12)
 	m.op(fb.OpDepthwiseConv2D, []int32{t1, w2, b2}, []int32{t2}, fb.OptionsDepthwiseConv2D,
-		tbl().i8(0, int8(fb.PaddingSame)).i32(1, 1).i32(2, 1).i32(3, 2).i8(4, int8(fb.ActRelu)))
+		fbtest.Tbl().I8(0, int8(fb.PaddingSame)).I32(1, 1).I32(2, 1).I32(3, 2).I8(4, int8(fb.ActRelu)))
 
 	c3 := m.constF32("c3", randF32(rng, 12), 12)
 	t3 := m.tensor("add", f, 1, 4, 4, 12)
-	m.op(fb.OpAdd, []int32{t2, c3}, []int32{t3}, fb.OptionsAdd, tbl())
+	m.op(fb.OpAdd, []int32{t2, c3}, []int32{t3}, fb.OptionsAdd, fbtest.Tbl())
 	t4 := m.tensor("mul", f, 1, 4, 4, 12)
-	m.op(fb.OpMul, []int32{t2, t3}, []int32{t4}, fb.OptionsMul, tbl().i8(0, int8(fb.ActReluN1To1)))
+	m.op(fb.OpMul, []int32{t2, t3}, []int32{t4}, fb.OptionsMul, fbtest.Tbl().I8(0, int8(fb.ActReluN1To1)))
 	t5 := m.tensor("hswish", f, 1, 4, 4, 12)
 	m.op(fb.OpHardSwish, []int32{t4}, []int32{t5}, fb.OptionsHardSwish, nil)
 	t6 := m.tensor("maxpool", f, 1, 2, 2, 12)
 	m.op(fb.OpMaxPool2D, []int32{t5}, []int32{t6}, fb.OptionsPool2D,
-		tbl().i8(0, int8(fb.PaddingValid)).i32(1, 2).i32(2, 2).i32(3, 2).i32(4, 2))
+		fbtest.Tbl().I8(0, int8(fb.PaddingValid)).I32(1, 2).I32(2, 2).I32(3, 2).I32(4, 2))
 	pads := m.constI32("pads", []int32{0, 0, 1, 0, 0, 1, 0, 0}, 4, 2)
 	t7 := m.tensor("pad", f, 1, 3, 3, 12)
 	m.op(fb.OpPad, []int32{t6, pads}, []int32{t7}, fb.OptionsPad, nil)
 	t8 := m.tensor("sigmoid", f, 1, 3, 3, 12)
 	m.op(fb.OpLogistic, []int32{t7}, []int32{t8}, fb.OptionsNone, nil)
 	t9 := m.tensor("concat", f, 1, 3, 3, 24)
-	m.op(fb.OpConcatenation, []int32{t8, t7}, []int32{t9}, fb.OptionsConcatenation, tbl().i32(0, -1))
+	m.op(fb.OpConcatenation, []int32{t8, t7}, []int32{t9}, fb.OptionsConcatenation, fbtest.Tbl().I32(0, -1))
 	t10 := m.tensor("relu", f, 1, 3, 3, 24)
 	m.op(fb.OpRelu, []int32{t9}, []int32{t10}, fb.OptionsNone, nil)
 	t11 := m.tensor("avgpool", f, 1, 3, 3, 24)
 	m.op(fb.OpAveragePool2D, []int32{t10}, []int32{t11}, fb.OptionsPool2D,
-		tbl().i8(0, int8(fb.PaddingSame)).i32(1, 1).i32(2, 1).i32(3, 2).i32(4, 2))
+		fbtest.Tbl().I8(0, int8(fb.PaddingSame)).I32(1, 1).I32(2, 1).I32(3, 2).I32(4, 2))
 	ax := m.constI32("axes", []int32{1, 2}, 2)
 	t12 := m.tensor("mean", f, 1, 1, 1, 24)
-	m.op(fb.OpMean, []int32{t11, ax}, []int32{t12}, fb.OptionsReducer, tbl().u8(0, 1))
+	m.op(fb.OpMean, []int32{t11, ax}, []int32{t12}, fb.OptionsReducer, fbtest.Tbl().U8(0, 1))
 	t13 := m.tensor("squeeze", f, 1, 24)
-	m.op(fb.OpSqueeze, []int32{t12}, []int32{t13}, fb.OptionsSqueeze, tbl().ref(0, vI32(1, 2)))
+	m.op(fb.OpSqueeze, []int32{t12}, []int32{t13}, fb.OptionsSqueeze, fbtest.Tbl().Ref(0, fbtest.VI32(1, 2)))
 	wf := m.constF32("wf", randF32(rng, 5*24), 5, 24)
 	bf := m.constF32("bf", randF32(rng, 5), 5)
 	t14 := m.tensor("fc", f, 1, 5)
-	m.op(fb.OpFullyConnected, []int32{t13, wf, bf}, []int32{t14}, fb.OptionsFullyConnected, tbl())
+	m.op(fb.OpFullyConnected, []int32{t13, wf, bf}, []int32{t14}, fb.OptionsFullyConnected, fbtest.Tbl())
 	t15 := m.tensor("probs", f, 1, 5)
-	m.op(fb.OpSoftmax, []int32{t14}, []int32{t15}, fb.OptionsSoftmax, tbl().f32(0, 1))
+	m.op(fb.OpSoftmax, []int32{t14}, []int32{t15}, fb.OptionsSoftmax, fbtest.Tbl().F32(0, 1))
 	ax2 := m.constI32("axes2", []int32{-1}, 1)
 	t16 := m.tensor("chanmean", f, 1, 3, 3)
-	m.op(fb.OpMean, []int32{t11, ax2}, []int32{t16}, fb.OptionsReducer, tbl())
+	m.op(fb.OpMean, []int32{t11, ax2}, []int32{t16}, fb.OptionsReducer, fbtest.Tbl())
 	t17 := m.tensor("flat", f, 1, 216)
-	m.op(fb.OpReshape, []int32{t10}, []int32{t17}, fb.OptionsReshape, tbl().ref(0, vI32(1, 216)))
+	m.op(fb.OpReshape, []int32{t10}, []int32{t17}, fb.OptionsReshape, fbtest.Tbl().Ref(0, fbtest.VI32(1, 216)))
 	m.outputs = []int32{t15, t16, t17, t11}
 	return m.bytes()
 }
