@@ -16,13 +16,6 @@ import (
 	"github.com/ocellus/ocellus/camera/preprocess"
 )
 
-// imageExts are the file extensions OpenFolder picks up.
-var imageExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
-
-func isImageFile(name string) bool {
-	return slices.Contains(imageExts, strings.ToLower(filepath.Ext(name)))
-}
-
 // OpenFolder returns a source that delivers the images of a folder (JPEG, PNG, BMP; by extension, in
 // name order), starting over after the last one unless opts.Once. JPEG files are delivered as MJPEG
 // frames without decoding them; PNG and BMP files are decoded to RGB24 frames. A file that cannot be
@@ -38,12 +31,12 @@ func OpenFolder(dir string, opts Options) (Source, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && isImageFile(e.Name()) {
+		if e.Type().IsRegular() && preprocess.IsImageFile(e.Name()) {
 			files = append(files, filepath.Join(dir, e.Name()))
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%w: folder %s holds no %s files", ErrInvalidSpec, dir, strings.Join(imageExts, ", "))
+		return nil, fmt.Errorf("%w: folder %s holds no %s files", ErrInvalidSpec, dir, strings.Join(preprocess.ImageExtensions(), ", "))
 	}
 	return openImages(files, opts), nil
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ocellus/ocellus/camera/preprocess"
 )
 
 // Open returns the source a spec names — what `ocellus serve --camera SPEC` takes:
@@ -59,7 +61,7 @@ func Open(ctx context.Context, spec string, opts Options) (Source, error) {
 		switch ext := strings.ToLower(filepath.Ext(spec)); {
 		case ext == ".mjpeg" || ext == ".mjpg":
 			return OpenMJPEGFile(spec, opts)
-		case isImageFile(spec):
+		case preprocess.IsImageFile(spec):
 			return openImages([]string{spec}, opts), nil
 		}
 		return nil, fmt.Errorf("%w: %s: not a folder, an .mjpeg file or an image (for raw video say yuyv:WxH:%s)", ErrInvalidSpec, spec, spec)

@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
@@ -81,7 +79,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src0.close()
-	items := spread(src0.items, *samples)
+	items := ptq.Spread(src0.items, *samples)
 
 	data, err := os.ReadFile(*model)
 	if err != nil {
@@ -232,9 +230,6 @@ func openCalibSource(spec string) (*calibSource, error) {
 	return src, nil
 }
 
-// imageExts are the calibration image types (decoded by camera/preprocess).
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true}
-
 // listImages lists the images under dir, recursively, sorted by path.
 func listImages(dir string) ([]string, error) {
 	st, err := os.Stat(dir)
@@ -244,35 +239,12 @@ func listImages(dir string) ([]string, error) {
 	if !st.IsDir() {
 		return nil, usagef("--calib %s is not a folder", dir)
 	}
-	var files []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(p))] {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, err := preprocess.ListImages(dir, true)
 	if err != nil {
 		return nil, fmt.Errorf("--calib: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, errors.New("--calib " + dir + ": no images (.jpg, .jpeg, .png, .bmp) in the folder or below it")
+		return nil, errors.New("--calib " + dir + ": no images (" + strings.Join(preprocess.ImageExtensions(), ", ") + ") in the folder or below it")
 	}
-	sort.Strings(files)
 	return files, nil
-}
-
-// spread picks n items evenly spaced over the list (all if fewer), so that
-// a class-per-folder dataset contributes every class.
-func spread[T any](items []T, n int) []T {
-	if len(items) <= n {
-		return items
-	}
-	out := make([]T, n)
-	for i := range out {
-		out[i] = items[i*len(items)/n]
-	}
-	return out
 }

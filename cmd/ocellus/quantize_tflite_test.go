@@ -10,6 +10,7 @@ import (
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/ptq"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -29,7 +30,7 @@ func TestQuantizeCLITFLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, f := range spread(train, 24) {
+	for i, f := range ptq.Spread(train, 24) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

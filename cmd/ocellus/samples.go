@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/store"
 )
 
@@ -126,15 +127,6 @@ type importFile struct {
 	split            store.Split
 }
 
-// isImageExt reports the extensions import reads (case-insensitive).
-func isImageExt(ext string) bool {
-	switch strings.ToLower(ext) {
-	case ".jpg", ".jpeg", ".png", ".bmp":
-		return true
-	}
-	return false
-}
-
 // splitDir reports the folder names that make an import read DIR/<split>/<label>/.
 func splitDir(name string) (store.Split, bool) {
 	switch strings.ToLower(name) {
@@ -231,7 +223,7 @@ func scanImport(dir string, split store.Split, stderr io.Writer) ([]importFile, 
 			if d.IsDir() {
 				return nil
 			}
-			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !isImageExt(filepath.Ext(p)) {
+			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || !preprocess.IsImageFile(p) {
 				skipped++
 				return nil
 			}

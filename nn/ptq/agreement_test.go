@@ -3,8 +3,6 @@ package ptq
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,34 +30,11 @@ import (
 
 func listImages(t *testing.T, dir string) []string {
 	t.Helper()
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".jpg", ".jpeg", ".png", ".bmp":
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, err := preprocess.ListImages(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(files)
 	return files
-}
-
-// spread picks n files evenly spaced over the list.
-func spread(files []string, n int) []string {
-	if len(files) <= n {
-		return files
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = files[i*len(files)/n]
-	}
-	return out
 }
 
 // imageBatch preprocesses images into one [N, C, H, W] tensor.
@@ -137,7 +112,7 @@ func TestAgreementORT(t *testing.T) {
 		models = strings.Split(s, ",")
 	}
 	train := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
-	val := spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
+	val := Spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
 	type variant struct {
 		m     Method
 		p     float64
@@ -184,7 +159,7 @@ func TestAgreementORT(t *testing.T) {
 			in := cal.Model().Inputs()[0]
 			spec := preprocess.DefaultSpec()
 			spec.Height, spec.Width = in.Shape[2], in.Shape[3]
-			calFiles := spread(train, nCal)
+			calFiles := Spread(train, nCal)
 			calBatch := imageBatch(t, spec, calFiles)
 			n := spec.Len()
 			for i := range calFiles {

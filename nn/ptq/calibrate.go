@@ -161,3 +161,17 @@ func (c *Calibrator) Ranges(m Method, percentile float64) (map[string]Range, err
 	}
 	return out, nil
 }
+
+// Spread picks n items evenly spaced over items (all of them if there are
+// no more than n): calibration samples from a sorted class-per-folder
+// dataset then come from every class.
+func Spread[T any](items []T, n int) []T {
+	if len(items) <= n {
+		return items
+	}
+	out := make([]T, n)
+	for i := range out {
+		out[i] = items[i*len(items)/n]
+	}
+	return out
+}

@@ -41,8 +41,8 @@ func TestRefinedAgreement(t *testing.T) {
 	in := cal.Model().Inputs()[0]
 	spec := preprocess.DefaultSpec()
 	spec.Height, spec.Width = in.Shape[2], in.Shape[3]
-	calFiles := spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train")), nCal)
-	val := spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
+	calFiles := Spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train")), nCal)
+	val := Spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
 	cb := imageBatch(t, spec, calFiles)
 	n := spec.Len()
 	for i := range calFiles {

@@ -51,7 +51,7 @@ func TestMixedPrecisionSweep(t *testing.T) {
 	}
 	in := cal.Model().Inputs()[0]
 	spec := preprocess.DefaultSpec()
-	calFiles := spread(train, envInt(t, "OCELLUS_PTQ_CAL", 100))
+	calFiles := Spread(train, envInt(t, "OCELLUS_PTQ_CAL", 100))
 	cb := imageBatch(t, spec, calFiles)
 	n := spec.Len()
 	for i := range calFiles {

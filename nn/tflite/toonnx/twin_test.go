@@ -1,11 +1,8 @@
 package toonnx_test
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
@@ -21,36 +18,11 @@ import (
 // images lists the image files under dir (recursively when deep), sorted.
 func images(t *testing.T, dir string, deep bool) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && p != dir && !deep {
-			return filepath.SkipDir
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".bmp", ".jpg", ".jpeg", ".png":
-			out = append(out, p)
-		}
-		return nil
-	})
+	files, err := preprocess.ListImages(dir, deep)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(out)
-	return out
-}
-
-func spread(files []string, n int) []string {
-	if len(files) <= n {
-		return files
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = files[i*len(files)/n]
-	}
-	return out
+	return files
 }
 
 // vwwPre is the float VWW model's preprocessing: RGB 96×96 NHWC, x/255
@@ -109,7 +81,7 @@ func argmax(s []float32) int {
 func TestVWWInt8Twin(t *testing.T) {
 	path := fixture.Path(t, "models", "tflite", "vww_96_float.tflite")
 	shared := fixture.Dir()
-	calib := append(spread(images(t, filepath.Join(shared, "datasets", "hymenoptera", "train"), true), 96),
+	calib := append(ptq.Spread(images(t, filepath.Join(shared, "datasets", "hymenoptera", "train"), true), 96),
 		images(t, filepath.Join(shared, "images", "imprinting"), false)...)
 	type set struct {
 		name  string
@@ -125,7 +97,7 @@ func TestVWWInt8Twin(t *testing.T) {
 	if testing.Short() {
 		// Under emulation (CI's qemu runs use -short) the full test takes
 		// minutes: a smaller calibration and the shared images only.
-		calib, sets = spread(calib, 24), sets[1:]
+		calib, sets = ptq.Spread(calib, 24), sets[1:]
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
