@@ -10,6 +10,7 @@ import (
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -104,7 +105,7 @@ func TestAgreementORT(t *testing.T) {
 	if os.Getenv("OCELLUS_PTQ_AGREEMENT") == "" {
 		t.Skip("the agreement experiment takes minutes; run it with OCELLUS_PTQ_AGREEMENT=1 (see agreement_test.go)")
 	}
-	bin := ortrun(t)
+	bin := ortpeer.Find(t)
 	nCal := envInt(t, "OCELLUS_PTQ_CAL", 100)
 	nVal := envInt(t, "OCELLUS_PTQ_VAL", 1000)
 	models := []string{"mobilenetv2-1.0-imagenet-dequant.onnx"}
@@ -170,7 +171,7 @@ func TestAgreementORT(t *testing.T) {
 			valBatch := imageBatch(t, spec, val)
 			inputs := map[string]*npy.Array{in.Name: npyOf(valBatch)}
 			outName := prep.Graph.Outputs[0].Name
-			want := argmaxRows(runORT(t, bin, path, inputs)[outName].F32, len(val))
+			want := argmaxRows(ortpeer.Run(t, bin, path, inputs)[outName].F32, len(val))
 			t.Logf("%s: calibrated on %d hymenoptera/train images; top-1 agreement on %d hymenoptera/val images (and %d images in all) of ORT's int8 and ocellus's int8 with the float model (in ORT), and of ocellus's int8 with ORT's int8 on all (max |Δlogit| in output quanta, or absolute for float logits):",
 				name, len(calFiles), nv, len(val))
 			for _, v := range variants {
@@ -214,7 +215,7 @@ func TestAgreementORT(t *testing.T) {
 					t.Fatal(err)
 				}
 				qpath := writeModel(t, qm, "q.onnx")
-				ortLogits := runORT(t, bin, qpath, inputs)[outName].F32
+				ortLogits := ortpeer.Run(t, bin, qpath, inputs)[outName].F32
 				got := argmaxRows(ortLogits, len(val))
 				// ocellus's own int8 execution of the same file.
 				ocLogits := runOcellus(t, qpath, in.Name, valBatch)

@@ -1,11 +1,9 @@
 package ptq
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -118,77 +116,6 @@ func maxDiff(a, b []float32) (d, scale float64) {
 		scale = math.Max(scale, math.Abs(float64(a[i])))
 	}
 	return d, scale
-}
-
-// ortrun returns the ONNX Runtime peer (../shared/peer) or skips: the peer is
-// a yardstick, never a dependency, so it is not required even in CI.
-func ortrun(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: skipping the comparison with ONNX Runtime")
-	}
-	p := os.Getenv("ORTRUN")
-	if p == "" {
-		p = "/tmp/ort-peer/ortrun"
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("ONNX Runtime peer %s not found (set ORTRUN or run ../shared/peer/setup.sh with PEER_CACHE=/tmp/ort-peer); skipping", p)
-	}
-	return p
-}
-
-// runORT runs a model file with ortrun on the given inputs (by name) and
-// returns its outputs by name.
-func runORT(t *testing.T, bin, model string, inputs map[string]*npy.Array) map[string]*npy.Array {
-	t.Helper()
-	dir := t.TempDir()
-	args := []string{"-model", model, "-out", dir, "-iters", "1", "-warmup", "0"}
-	for name, a := range inputs {
-		p := filepath.Join(dir, "in_"+sanitize(name)+".npy")
-		if err := npy.WriteFile(p, a); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "-input", name+"="+p)
-	}
-	if len(inputs) == 0 {
-		args = append(args, "-random-seed", "1")
-	}
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ortrun %s: %v\n%s", model, err, out)
-	}
-	var sum struct {
-		Inputs, Outputs []struct{ Name, File string }
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
-	res := map[string]*npy.Array{}
-	for _, o := range append(sum.Outputs, sum.Inputs...) {
-		if _, ok := res[o.Name]; ok {
-			continue
-		}
-		a, err := npy.ReadFile(filepath.Join(dir, o.File))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res[o.Name] = a
-	}
-	return res
-}
-
-func sanitize(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }
 
 func writeModel(t *testing.T, m *onnxpb.Model, name string) string {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
@@ -355,7 +356,7 @@ func TestQuantizeErrors(t *testing.T) {
 // TestQuantizedRunsInORT: ONNX Runtime loads the QDQ model and its output is
 // close to the float model's on the calibration inputs (skips without the peer).
 func TestQuantizedRunsInORT(t *testing.T) {
-	bin := ortrun(t)
+	bin := ortpeer.Find(t)
 	var f []float32
 	for _, m := range Methods() {
 		cfg := DefaultConfig()
@@ -367,9 +368,9 @@ func TestQuantizedRunsInORT(t *testing.T) {
 		}
 		in := map[string]*npy.Array{"x": npyOf(batch)}
 		if f == nil { // the prepared float model is the same for every method
-			f = runORT(t, bin, writeModel(t, prep, "f.onnx"), in)["logits"].F32
+			f = ortpeer.Run(t, bin, writeModel(t, prep, "f.onnx"), in)["logits"].F32
 		}
-		qv := runORT(t, bin, writeModel(t, qm, "q.onnx"), in)["logits"].F32
+		qv := ortpeer.Run(t, bin, writeModel(t, qm, "q.onnx"), in)["logits"].F32
 		if len(f) != 5*len(samples) || len(qv) != len(f) {
 			t.Fatalf("ORT logits: %d and %d values, want %d", len(f), len(qv), 5*len(samples))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
@@ -104,7 +105,7 @@ func TestSharedModels(t *testing.T) {
 // original, and the quantized one on its own random inputs close to the
 // float model (skips without the peer).
 func TestSharedModelInORT(t *testing.T) {
-	bin := ortrun(t)
+	bin := ortpeer.Find(t)
 	src := loadShared(t, "mobilenetv2-1.0-imagenet-dequant.onnx")
 	prep, err := Prepare(src)
 	if err != nil {
@@ -129,12 +130,12 @@ func TestSharedModelInORT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := runORT(t, bin, writeModel(t, prep, "f.onnx"), nil)
+	fl := ortpeer.Run(t, bin, writeModel(t, prep, "f.onnx"), nil)
 	x := fl["input"]
-	qo := runORT(t, bin, writeModel(t, qm, "q.onnx"), map[string]*npy.Array{"input": x})["output"].F32
+	qo := ortpeer.Run(t, bin, writeModel(t, qm, "q.onnx"), map[string]*npy.Array{"input": x})["output"].F32
 	fo := fl["output"].F32
 	// Prepare keeps the function: ORT gives the original model the same outputs.
-	orig := runORT(t, bin, fixture.Path(t, "models", "onnx", "mobilenetv2-1.0-imagenet-dequant.onnx"),
+	orig := ortpeer.Run(t, bin, fixture.Path(t, "models", "onnx", "mobilenetv2-1.0-imagenet-dequant.onnx"),
 		map[string]*npy.Array{"input": x})["output"].F32
 	if d, s := maxDiff(orig, fo); d > 1e-4*s {
 		t.Errorf("ORT: prepared model differs from the original by %g", d)

@@ -11,6 +11,7 @@ import (
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -121,14 +122,14 @@ func TestMixedPrecisionSweep(t *testing.T) {
 	var ortIn map[string]*npy.Array
 	var ortWant []int
 	if os.Getenv("OCELLUS_PTQ_ORT") != "" {
-		ortBin = ortrun(t)
+		ortBin = ortpeer.Find(t)
 		ortIn = map[string]*npy.Array{in.Name: npyOf(all)}
 		fm, err := cloneModel(prep)
 		if err != nil {
 			t.Fatal(err)
 		}
 		withDynamicBatch(fm)
-		ortWant = argmaxRows(runORT(t, ortBin, writeModel(t, fm, "f.onnx"), ortIn)[prep.Graph.Outputs[0].Name].F32, all.Shape[0])
+		ortWant = argmaxRows(ortpeer.Run(t, ortBin, writeModel(t, fm, "f.onnx"), ortIn)[prep.Graph.Outputs[0].Name].F32, all.Shape[0])
 	}
 	for _, f := range strings.Split(sweep, ",") {
 		k, err := strconv.Atoi(f)
@@ -155,7 +156,7 @@ func TestMixedPrecisionSweep(t *testing.T) {
 			k, a, nv, 100*float64(a)/float64(nv), b, len(got), 100*float64(b)/float64(len(got)), per.Round(time.Millisecond))
 		if ortBin != "" {
 			withDynamicBatch(qm)
-			og := argmaxRows(runORT(t, ortBin, writeModel(t, qm, "qn.onnx"), ortIn)[prep.Graph.Outputs[0].Name].F32, all.Shape[0])
+			og := argmaxRows(ortpeer.Run(t, ortBin, writeModel(t, qm, "qn.onnx"), ortIn)[prep.Graph.Outputs[0].Name].F32, all.Shape[0])
 			a, b := agree(og[:nv], ortWant[:nv]), agree(og, ortWant)
 			t.Logf("float activations %2d: ORT int8 vs ORT float: val %d/%d %.1f %%, all %d/%d %.1f %%; ocellus int8 = ORT int8 on %d/%d",
 				k, a, nv, 100*float64(a)/float64(nv), b, len(og), 100*float64(b)/float64(len(og)), agree(og, got), len(og))

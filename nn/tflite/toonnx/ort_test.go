@@ -1,68 +1,36 @@
 package toonnx_test
 
 import (
-	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/nn/tflite"
 	"github.com/ocellus/ocellus/nn/tflite/toonnx"
 )
 
-// ortrun returns the ONNX Runtime peer (../shared/peer) or skips: the peer
-// is a yardstick, never a dependency, so it is not required even in CI.
-func ortrun(t *testing.T) string {
+// runORT runs model (file path, its message m; one float input) on x with
+// ONNX Runtime and returns the outputs in the model's order.
+func runORT(t *testing.T, bin, path string, m *onnxpb.Model, x *tensor.Tensor) [][]float32 {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: skipping the comparison with ONNX Runtime")
-	}
-	p := os.Getenv("ORTRUN")
-	if p == "" {
-		p = "/tmp/ort-peer/ortrun"
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("ONNX Runtime peer %s not found (set ORTRUN or run ../shared/peer/setup.sh with PEER_CACHE=/tmp/ort-peer); skipping", p)
-	}
-	return p
-}
-
-// runORT runs model (one float input) on x with ortrun and returns the
-// outputs in the model's order.
-func runORT(t *testing.T, bin, model, input string, x *tensor.Tensor) [][]float32 {
-	t.Helper()
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.npy")
-	if err := npy.WriteFile(in, &npy.Array{DType: "float32", Shape: x.Shape, F32: x.F32}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-model", model, "-out", dir, "-iters", "1", "-warmup", "0", "-input", input+"="+in).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ortrun %s: %v\n%s", model, err, out)
-	}
-	var sum struct{ Outputs []struct{ Name, File string } }
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &sum)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res [][]float32
-	for _, o := range sum.Outputs {
-		a, err := npy.ReadFile(filepath.Join(dir, o.File))
-		if err != nil {
-			t.Fatal(err)
+	res := ortpeer.Run(t, bin, path, map[string]*npy.Array{
+		m.Graph.Inputs[0].Name: {DType: "float32", Shape: x.Shape, F32: x.F32}})
+	var outs [][]float32
+	for _, o := range m.Graph.Outputs {
+		a, ok := res[o.Name]
+		if !ok {
+			t.Fatalf("ortrun %s wrote no output %q", path, o.Name)
 		}
-		res = append(res, a.F32)
+		outs = append(outs, a.F32)
 	}
-	return res
+	return outs
 }
 
 func maxAbsDiff(a, b []float32) (d, s float64) {
@@ -77,7 +45,7 @@ func maxAbsDiff(a, b []float32) (d, s float64) {
 // files, computes from the converted models what ocellus computes from
 // the TFLite files.
 func TestConvertedORT(t *testing.T) {
-	bin := ortrun(t)
+	bin := ortpeer.Find(t)
 	vwwPath := fixture.Path(t, "models", "tflite", "vww_96_float.tflite")
 	vww, err := os.ReadFile(vwwPath)
 	if err != nil {
@@ -116,7 +84,7 @@ func TestConvertedORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := runORT(t, bin, p, pm.Graph.Inputs[0].Name, x)
+			got := runORT(t, bin, p, pm, x)
 			if len(got) != len(want) {
 				t.Fatalf("%s: ORT gives %d outputs, want %d", c.name, len(got), len(want))
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/opt"
@@ -208,10 +209,10 @@ func TestVWWInt8Twin(t *testing.T) {
 	}
 	// ONNX Runtime runs the twin too, and decides as ocellus's int8 kernels.
 	t.Run("ORT", func(t *testing.T) {
-		bin := ortrun(t)
+		bin := ortpeer.Find(t)
 		for i, file := range ortFiles {
 			load(file, x)
-			got := runORT(t, bin, qpath, qm.Graph.Inputs[0].Name, x)[0]
+			got := runORT(t, bin, qpath, qm, x)[0]
 			d, _ := maxAbsDiff(ocellusInt8[i], got)
 			t.Logf("%s: ORT int8 %.4f, ocellus int8 %.4f, max |Δ| %.2g", filepath.Base(file), got, ocellusInt8[i], d)
 			if argmax(got) != argmax(ocellusInt8[i]) || d > 1e-5 {

@@ -4,20 +4,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
 	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/internal/npy"
+	"github.com/ocellus/ocellus/internal/ortpeer"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -182,17 +182,12 @@ func compareORT(t *testing.T, ortrun, model string, in nn.IOSpec, out string, in
 	t.Helper()
 	worstAbs, worst := 0.0, 0.0
 	for i, x := range inputs {
-		dir := t.TempDir()
-		npy := filepath.Join(dir, "x.npy")
-		if err := os.WriteFile(npy, npyF32(x, in.Shape), 0o644); err != nil {
-			t.Fatal(err)
+		res := ortpeer.Run(t, ortrun, model, map[string]*npy.Array{in.Name: {DType: "float32", Shape: in.Shape, F32: x}})
+		o, ok := res[out]
+		if !ok {
+			t.Fatalf("ortrun %s wrote no output %q", model, out)
 		}
-		outDir := filepath.Join(dir, "out")
-		cmd := exec.Command(ortrun, "-model", model, "-input", in.Name+"="+npy, "-out", outDir, "-warmup", "0", "-iters", "1", "-threads", "1")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("ortrun: %v\n%s", err, b)
-		}
-		got := readNpyF32(t, filepath.Join(outDir, ortName(out)+".npy"))
+		got := o.F32
 		d := relDiff(got, want[i])
 		worst = math.Max(worst, d)
 		for j := range got {
@@ -203,66 +198,6 @@ func compareORT(t *testing.T, ortrun, model string, in nn.IOSpec, out string, in
 	if !(worst <= 1e-5) {
 		t.Errorf("ONNX Runtime differs from LoadModel by %.3g of the largest output, want ≤ 1e-5", worst)
 	}
-}
-
-// ortName is the file name ortrun gives a tensor: characters outside
-// [A-Za-z0-9._-] become '_'.
-func ortName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-func npyF32(v []float32, shape []int) []byte {
-	var dims []string
-	for _, d := range shape {
-		dims = append(dims, fmt.Sprint(d))
-	}
-	tup := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		tup += ","
-	}
-	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", tup)
-	for (10+len(hdr)+1)%64 != 0 {
-		hdr += " "
-	}
-	hdr += "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(hdr)))
-	b.WriteString(hdr)
-	binary.Write(&b, binary.LittleEndian, v)
-	return b.Bytes()
-}
-
-func readNpyF32(t testing.TB, path string) []float32 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 10 || string(b[1:6]) != "NUMPY" {
-		t.Fatalf("%s: not a .npy file", path)
-	}
-	var hl, off int
-	if b[6] == 1 {
-		hl, off = int(binary.LittleEndian.Uint16(b[8:])), 10
-	} else {
-		hl, off = int(binary.LittleEndian.Uint32(b[8:])), 12
-	}
-	hdr := string(b[off : off+hl])
-	if !strings.Contains(hdr, "'<f4'") || strings.Contains(hdr, "'fortran_order': True") {
-		t.Fatalf("%s: header %s, want little-endian float32 in C order", path, hdr)
-	}
-	data := b[off+hl:]
-	v := make([]float32, len(data)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-	}
-	return v
 }
 
 func randomImages(n int) []*preprocess.RGB8 {
