@@ -36,12 +36,7 @@ func tinyImageModel(t *testing.T, dir string) string {
 		return &onnxpb.Tensor{Name: name, Dims: dims, DataType: onnxpb.DataTypeFloat, RawData: raw}
 	}
 	vi := func(name string, dims ...int64) *onnxpb.ValueInfo {
-		s := &onnxpb.Shape{}
-		for _, d := range dims {
-			s.Dims = append(s.Dims, &onnxpb.Dim{Value: d, HasValue: true})
-		}
-		return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-			Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: s}}}
+		return onnxpb.TensorValueInfo(name, onnxpb.DataTypeFloat, dims...)
 	}
 	g := &onnxpb.Graph{
 		Name:         "tiny",

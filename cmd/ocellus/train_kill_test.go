@@ -34,12 +34,7 @@ func writeTinyModel(t *testing.T, path string) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	g := &onnxpb.Graph{Name: "tiny"}
 	vi := func(name string, dims ...int64) *onnxpb.ValueInfo {
-		s := &onnxpb.Shape{}
-		for _, d := range dims {
-			s.Dims = append(s.Dims, &onnxpb.Dim{Value: d, HasValue: true})
-		}
-		return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-			Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: s}}}
+		return onnxpb.TensorValueInfo(name, onnxpb.DataTypeFloat, dims...)
 	}
 	init := func(name string, lo, hi float64, dims ...int64) string {
 		n := int64(1)

@@ -23,15 +23,6 @@ import (
 // MatMul into DynamicQuantizeLinear → ConvInteger/MatMulInteger → Cast →
 // Mul(x_scale·w_scale). These tests build such graphs and run them.
 
-func valueInfo(name string, dt onnxpb.DataType, shape ...int64) *onnxpb.ValueInfo {
-	var dims []*onnxpb.Dim
-	for _, d := range shape {
-		dims = append(dims, &onnxpb.Dim{Value: d, HasValue: true})
-	}
-	return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-		Tensor: &onnxpb.TensorType{ElemType: dt, Shape: &onnxpb.Shape{Dims: dims}}}}
-}
-
 func bytesInit(name string, dt onnxpb.DataType, v []byte, dims ...int64) *onnxpb.Tensor {
 	return &onnxpb.Tensor{Name: name, Dims: dims, DataType: dt, RawData: v}
 }
@@ -117,7 +108,7 @@ func TestDynamicQuantizedConvRuns(t *testing.T) {
 	b := model(dynamicChain("ConvInteger", []*onnxpb.Attribute{ints("pads", 1, 1, 1, 1), ints("strides", 2, 1), ints("kernel_shape", k, k)}),
 		[]*onnxpb.Tensor{bytesInit("w", onnxpb.DataTypeUint8, wq, oc, c, k, k), bytesInit("wz", onnxpb.DataTypeUint8, wz, oc),
 			{Name: "ws", DataType: onnxpb.DataTypeFloat, FloatData: []float32{ws}}},
-		valueInfo("x", onnxpb.DataTypeFloat, n, c, h, w))
+		onnxpb.TensorValueInfo("x", onnxpb.DataTypeFloat, n, c, h, w))
 	y := run(t, b, tensor.FromF32(x, n, c, h, w))
 	const oh, ow = 3, 5
 	if y.DType != tensor.Float32 || len(y.Shape) != 4 || y.Shape[1] != oc || y.Shape[2] != oh || y.Shape[3] != ow {
@@ -175,7 +166,7 @@ func TestDynamicQuantizedMatMulRuns(t *testing.T) {
 	b := model(dynamicChain("MatMulInteger", nil),
 		[]*onnxpb.Tensor{bytesInit("w", onnxpb.DataTypeInt8, wq, k, n), bytesInit("wz", onnxpb.DataTypeInt8, wz, n),
 			{Name: "ws", DataType: onnxpb.DataTypeFloat, FloatData: []float32{ws}}},
-		valueInfo("x", onnxpb.DataTypeFloat, bt, m, k))
+		onnxpb.TensorValueInfo("x", onnxpb.DataTypeFloat, bt, m, k))
 	y := run(t, b, tensor.FromF32(x, bt, m, k))
 	if y.DType != tensor.Float32 || len(y.Shape) != 3 || y.Shape[0] != bt || y.Shape[1] != m || y.Shape[2] != n {
 		t.Fatalf("output %v, want float32[%d %d %d]", y, bt, m, n)
@@ -200,11 +191,11 @@ func TestDynamicQuantizedMatMulRuns(t *testing.T) {
 func TestIntegerOpImportErrors(t *testing.T) {
 	u8 := onnxpb.DataTypeUint8
 	w := bytesInit("w", u8, make([]byte, 2*3*2*2), 2, 3, 2, 2)
-	xin := valueInfo("x", u8, 1, 3, 4, 4)
+	xin := onnxpb.TensorValueInfo("x", u8, 1, 3, 4, 4)
 	conv := func(inputs ...string) []*onnxpb.Node {
 		return []*onnxpb.Node{{Name: "ci", OpType: "ConvInteger", Inputs: inputs, Outputs: []string{"y"}}}
 	}
-	a := valueInfo("x", u8, 5, 7)
+	a := onnxpb.TensorValueInfo("x", u8, 5, 7)
 	mm := func(inputs ...string) []*onnxpb.Node {
 		return []*onnxpb.Node{{Name: "mi", OpType: "MatMulInteger", Inputs: inputs, Outputs: []string{"y"}}}
 	}
@@ -221,7 +212,7 @@ func TestIntegerOpImportErrors(t *testing.T) {
 			[]string{`"ci"`, "ConvInteger", "[3]", "[2 3 2 2]"}, onnx.ErrInvalid},
 		{"x zero point length", model(conv("x", "w", "xz"), []*onnxpb.Tensor{w, bytesInit("xz", u8, []byte{1, 2}, 2)}, xin),
 			[]string{`"ci"`, "ConvInteger", "[2]", "scalar"}, onnx.ErrInvalid},
-		{"float input", model(conv("x", "w"), []*onnxpb.Tensor{w}, valueInfo("x", onnxpb.DataTypeFloat, 1, 3, 4, 4)),
+		{"float input", model(conv("x", "w"), []*onnxpb.Tensor{w}, onnxpb.TensorValueInfo("x", onnxpb.DataTypeFloat, 1, 3, 4, 4)),
 			[]string{`"ci"`, "ConvInteger", "float32"}, onnx.ErrUnsupported},
 		{"a zero point length", model(mm("x", "b", "az"), []*onnxpb.Tensor{bw, bytesInit("az", u8, []byte{1, 2, 3, 4}, 4)}, a),
 			[]string{`"mi"`, "MatMulInteger", "[4]", "[5]"}, nil},
@@ -270,11 +261,11 @@ func dynquantModels() map[string]struct {
 	convW := bytesN(6*4*3*3, 0, 256)
 	conv := model(dynamicChain("ConvInteger", []*onnxpb.Attribute{ints("pads", 1, 0, 2, 1), ints("strides", 2, 1), ints("dilations", 1, 2)}),
 		append([]*onnxpb.Tensor{bytesInit("w", onnxpb.DataTypeUint8, convW, 6, 4, 3, 3), bytesInit("wz", onnxpb.DataTypeUint8, []byte{131})}, ws...),
-		valueInfo("x", onnxpb.DataTypeFloat, 2, 4, 9, 8))
+		onnxpb.TensorValueInfo("x", onnxpb.DataTypeFloat, 2, 4, 9, 8))
 	mmW := bytesN(13*7, 0, 256) // int8 bit patterns
 	mm := model(dynamicChain("MatMulInteger", nil),
 		append([]*onnxpb.Tensor{bytesInit("w", onnxpb.DataTypeInt8, mmW, 13, 7), bytesInit("wz", onnxpb.DataTypeInt8, bytesN(7, 0, 256), 7)}, ws...),
-		valueInfo("x", onnxpb.DataTypeFloat, 2, 5, 13))
+		onnxpb.TensorValueInfo("x", onnxpb.DataTypeFloat, 2, 5, 13))
 	return map[string]struct {
 		model []byte
 		x     *tensor.Tensor

@@ -28,7 +28,7 @@ func TestQDQWholeMapAveragePool(t *testing.T) {
 			pool,
 			{Name: "qp", OpType: "QuantizeLinear", Inputs: []string{"p", "ys", "yz"}, Outputs: []string{"pq"}},
 			{Name: "dp", OpType: "DequantizeLinear", Inputs: []string{"pq", "ys", "yz"}, Outputs: []string{"y"}},
-		}, inits, valueInfo("x", onnxpb.DataTypeFloat, 1, c, h, w))
+		}, inits, onnxpb.TensorValueInfo("x", onnxpb.DataTypeFloat, 1, c, h, w))
 	}
 	avg := graph(&onnxpb.Node{Name: "pool", OpType: "AveragePool", Inputs: []string{"xd"}, Outputs: []string{"p"},
 		Attributes: []*onnxpb.Attribute{ints("kernel_shape", h, w)}})

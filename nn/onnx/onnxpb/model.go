@@ -84,6 +84,16 @@ type ValueInfo struct {
 	Unknown   []byte
 }
 
+// TensorValueInfo describes a tensor value of element type dt and the
+// static shape dims.
+func TensorValueInfo(name string, dt DataType, dims ...int64) *ValueInfo {
+	s := &Shape{Dims: make([]*Dim, len(dims))}
+	for i, d := range dims {
+		s.Dims[i] = &Dim{Value: d, HasValue: true}
+	}
+	return &ValueInfo{Name: name, Type: &Type{Kind: TypeKindTensor, Tensor: &TensorType{ElemType: dt, Shape: s}}}
+}
+
 // Type is TypeProto. Kind says which oneof member is set: for
 // TypeKindTensor, Tensor holds it; for the other kinds the member's
 // serialized body is kept undecoded in Other.

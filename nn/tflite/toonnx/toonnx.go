@@ -173,12 +173,11 @@ func tensorName(t *fb.Tensor, ti int32) string {
 }
 
 func valueInfo(name string, shape []int) *onnxpb.ValueInfo {
-	s := &onnxpb.Shape{}
-	for _, d := range shape {
-		s.Dims = append(s.Dims, &onnxpb.Dim{Value: int64(d), HasValue: true})
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
 	}
-	return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-		Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: s}}}
+	return onnxpb.TensorValueInfo(name, onnxpb.DataTypeFloat, dims...)
 }
 
 func (c *converter) addInput(ti int32) error {

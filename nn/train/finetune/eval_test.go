@@ -34,12 +34,7 @@ func newONNX(input string, dims ...int64) *onnxBuilder {
 }
 
 func valueInfo(name string, dims ...int64) *onnxpb.ValueInfo {
-	var ds []*onnxpb.Dim
-	for _, d := range dims {
-		ds = append(ds, &onnxpb.Dim{Value: d, HasValue: true})
-	}
-	return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-		Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: &onnxpb.Shape{Dims: ds}}}}
+	return onnxpb.TensorValueInfo(name, onnxpb.DataTypeFloat, dims...)
 }
 
 func (b *onnxBuilder) init(name string, v []float32, dims ...int64) string {

@@ -113,12 +113,7 @@ func floatTensor(name string, dims []int64, v []float32) *onnxpb.Tensor {
 }
 
 func valueInfo(name string, dims ...int64) *onnxpb.ValueInfo {
-	sh := &onnxpb.Shape{}
-	for _, d := range dims {
-		sh.Dims = append(sh.Dims, &onnxpb.Dim{Value: d, HasValue: true})
-	}
-	return &onnxpb.ValueInfo{Name: name, Type: &onnxpb.Type{Kind: onnxpb.TypeKindTensor,
-		Tensor: &onnxpb.TensorType{ElemType: onnxpb.DataTypeFloat, Shape: sh}}}
+	return onnxpb.TensorValueInfo(name, onnxpb.DataTypeFloat, dims...)
 }
 
 func ints(name string, v ...int64) *onnxpb.Attribute {
