@@ -222,15 +222,8 @@ func (c *ConvF32) runGemm1x1(x, y []float32, part, parts int) {
 	g := &c.g
 	if m := g.N * g.H * g.W; m < c.gemm.MR && g.Groups == 1 {
 		// Fewer pixels than one strip (squeeze-excite convolutions on a
-		// 1×1 map): split the output channels at panel edges instead.
-		j0, j1 := stripRange(c.ocg, c.gemm.NR, part, parts)
-		if j0 < j1 {
-			var bias []float32
-			if c.bias != nil {
-				bias = c.bias[j0:j1]
-			}
-			gemmF32Packed(c.gemm, m, j1-j0, c.cg, x, g.C, c.wp[j0*c.cg:], bias, y[j0:], g.OC, c.act)
-		}
+		// 1×1 map): split the output channels instead.
+		gemmF32PackedColumns(c.gemm, m, c.ocg, c.cg, x, g.C, c.wp, c.bias, y, g.OC, c.act, part, parts)
 		return
 	}
 	m0, m1 := stripRange(g.N*g.H*g.W, c.gemm.MR, part, parts)

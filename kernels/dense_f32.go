@@ -71,15 +71,8 @@ func (d *DenseF32) RunPart(x []float32, M int, y []float32, part, parts int) {
 		return
 	}
 	if M < im.MR && M > 0 {
-		// Fewer rows than one strip: split the columns at panel edges.
-		j0, j1 := stripRange(d.n, im.NR, part, parts)
-		if j0 < j1 {
-			var bias []float32
-			if d.bias != nil {
-				bias = d.bias[j0:]
-			}
-			gemmF32Packed(im, M, j1-j0, d.k, x, d.k, d.wp[j0*d.k:], bias, y[j0:], d.n, d.act)
-		}
+		// Fewer rows than one strip: split the columns.
+		gemmF32PackedColumns(im, M, d.n, d.k, x, d.k, d.wp, d.bias, y, d.n, d.act, part, parts)
 		return
 	}
 	m0, m1 := stripRange(M, im.MR, part, parts)

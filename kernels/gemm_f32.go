@@ -186,6 +186,21 @@ func gemmF32Packed(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []floa
 // activation is fused), the first K block starting from the bias and the
 // last applying the activation; sigmoid and swish, which the kernels do
 // not fuse, get the vector activation pass on each finished block.
+// gemmF32PackedColumns is part of parts of gemmF32Packed split by columns
+// at panel edges (for m below one strip, where a split by rows leaves one
+// part all the work): the part's columns, their packed panels and bias.
+func gemmF32PackedColumns(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
+	bias []float32, c []float32, ldc int, act Act, part, parts int) {
+	j0, j1 := stripRange(n, im.NR, part, parts)
+	if j0 >= j1 {
+		return
+	}
+	if bias != nil {
+		bias = bias[j0:j1]
+	}
+	gemmF32Packed(im, m, j1-j0, k, a, lda, bp[j0*k:], bias, c[j0:], ldc, act)
+}
+
 func gemmF32PackedAsm(im *gemmF32Impl, m, n, k int, a []float32, lda int, bp []float32,
 	bias []float32, c []float32, ldc int, act Act) {
 	mr, nr := im.MR, im.NR
