@@ -244,19 +244,8 @@ func releaseData(t *onnxpb.Tensor) {
 // change; the cleared tensors keep their name, type and shape (nn.FromONNX
 // removes them from its copy).
 func dropUnusedConsts(g *graph.Graph) {
-	used := make([]bool, len(g.Tensors))
-	for _, id := range g.Outputs {
-		used[id] = true
-	}
-	for _, n := range g.Nodes {
-		for _, id := range n.Inputs {
-			if id >= 0 {
-				used[id] = true
-			}
-		}
-	}
-	for id := range g.Tensors {
-		if !used[id] {
+	for id, used := range opt.Read(g) {
+		if !used {
 			g.Tensors[id].Const = nil
 		}
 	}

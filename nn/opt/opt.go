@@ -263,21 +263,28 @@ func fuseActivations(g *graph.Graph) {
 	}
 }
 
+// Read reports, by tensor id, whether a node reads the tensor or it is a
+// graph output.
+func Read(g *graph.Graph) []bool {
+	used := make([]bool, len(g.Tensors))
+	for _, id := range g.Outputs {
+		used[id] = true
+	}
+	for _, n := range g.Nodes {
+		for _, id := range n.Inputs {
+			if id >= 0 {
+				used[id] = true
+			}
+		}
+	}
+	return used
+}
+
 // RemoveDead drops, in place, the nodes none of whose outputs is read or is
 // a graph output.
 func RemoveDead(g *graph.Graph) {
 	for {
-		used := make([]bool, len(g.Tensors))
-		for _, id := range g.Outputs {
-			used[id] = true
-		}
-		for _, n := range g.Nodes {
-			for _, id := range n.Inputs {
-				if id >= 0 {
-					used[id] = true
-				}
-			}
-		}
+		used := Read(g)
 		kept := g.Nodes[:0]
 		for _, n := range g.Nodes {
 			for _, id := range n.Outputs {
