@@ -314,3 +314,15 @@ func (t *Tensor) Transposed(perm []int) *Tensor {
 	}
 	return out
 }
+
+// Argmax is the index of the first largest value of v (0 for an empty v);
+// a NaN counts as smaller than any number.
+func Argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] || v[best] != v[best] && x == x {
+			best = i
+		}
+	}
+	return best
+}

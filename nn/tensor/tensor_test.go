@@ -1,6 +1,9 @@
 package tensor
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestViewSharesMemory(t *testing.T) {
 	buf := make([]uint64, 4)
@@ -47,5 +50,21 @@ func TestCloneAndReshape(t *testing.T) {
 	e := New(Int8, 0).Clone()
 	if e.I8 == nil || e.Len() != 0 {
 		t.Fatal("empty clone lost its dtype slice")
+	}
+}
+
+func TestArgmax(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		v    []float32
+		want int
+	}{
+		{nil, 0}, {[]float32{3}, 0}, {[]float32{1, 5, 2}, 1}, {[]float32{-3, -1, -2}, 1},
+		{[]float32{2, 7, 7}, 1}, // ties: the first
+		{[]float32{1, nan, 4}, 2}, {[]float32{nan, 1, 0}, 1}, {[]float32{nan, nan}, 0},
+	} {
+		if got := Argmax(c.v); got != c.want {
+			t.Errorf("Argmax(%v) = %d, want %d", c.v, got, c.want)
+		}
 	}
 }

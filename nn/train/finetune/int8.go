@@ -600,7 +600,7 @@ func quantizeTail(t *train.Tail, q *graph.Graph, trFeats []float32, nTrain int, 
 	}
 	agree, fOK, qOK := 0, 0, 0
 	for i, l := range vaLabels {
-		a, b := argmax(fl[i*k:(i+1)*k]), argmax(ql[i*k:(i+1)*k])
+		a, b := tensor.Argmax(fl[i*k:(i+1)*k]), tensor.Argmax(ql[i*k:(i+1)*k])
 		if a == b {
 			agree++
 		}
@@ -617,16 +617,6 @@ func quantizeTail(t *train.Tail, q *graph.Graph, trFeats []float32, nTrain int, 
 	n := float64(len(vaLabels))
 	rep.Agreement, rep.FloatAccuracy, rep.Int8Accuracy = float64(agree)/n, float64(fOK)/n, float64(qOK)/n
 	return rep, qm, nil
-}
-
-func argmax(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 // rangesOf converts stored ranges back.

@@ -135,7 +135,7 @@ func TestInt8Hymenoptera(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.Classes[argmax(outs[0].F32)] == vals[i].Label {
+			if h.Classes[tensor.Argmax(outs[0].F32)] == vals[i].Label {
 				right[m]++
 			}
 			logits = append(logits, append([]float32(nil), outs[0].F32...))

@@ -371,7 +371,7 @@ func Train(cfg Config) (Result, error) {
 		out := tail.Forward(xb[:m*fl], m, false)
 		k := len(classes)
 		for i := 0; i < m; i++ {
-			if argmax(out[i*k:(i+1)*k]) == labels[b0+i] {
+			if tensor.Argmax(out[i*k:(i+1)*k]) == labels[b0+i] {
 				correct++
 			}
 		}
@@ -408,16 +408,6 @@ func ohwiToOIHW(dst, src []float32, o, kh, kw, c int) {
 	}
 }
 
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // Evaluate runs an ONNX starter model (compiled for inference) on frames
 // and returns its accuracy and confusion counts [true][predicted].
 func Evaluate(m *nn.Model, imgs []*preprocess.RGB8, labels []int) (float64, [][]int, error) {
@@ -440,7 +430,7 @@ func Evaluate(m *nn.Model, imgs []*preprocess.RGB8, labels []int) (float64, [][]
 		if err != nil {
 			return 0, nil, err
 		}
-		p := argmax(outs[0].F32)
+		p := tensor.Argmax(outs[0].F32)
 		conf[labels[i]][p]++
 		if p == labels[i] {
 			correct++
