@@ -33,9 +33,10 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	refineSamples := fs.Int("refine-samples", def.RefineSamples, "calibration images that --range-search, --float-activations and --bias-correction run through the quantized model")
 	rangeSearch := fs.Bool("range-search", def.RangeSearch, "choose each activation's range among minmax, percentile 99.9/99.99/99.999, entropy and mse by the error of the model's outputs (slow: minutes for a 224×224 model)")
 	biasCorr := fs.Int("bias-correction", def.BiasCorrection, "empirical bias-correction passes (0: none): subtract each Conv/Gemm output's mean int8 error per channel from its bias")
+	check := fs.Int("check", 100, "then compare the quantized model with the float model on up to N images of --calib not used for calibration: top-1 agreement and output error (0: no check)")
 	pp := addPreprocessFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx|M.tflite --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [--range-search] [--float-activations N] [--refine-samples N] [--bias-correction N] [preprocessing flags]")
+		fmt.Fprintln(stderr, "usage: ocellus quantize --model M.onnx|M.tflite --calib DIR|store:DB --out M.q.onnx [--method minmax|percentile|entropy|mse] [--percentile 99.99] [--samples N] [--per-channel=true] [--float-first N] [--float-last N] [--range-search] [--float-activations N] [--refine-samples N] [--bias-correction N] [--check N] [preprocessing flags]")
 		fmt.Fprintln(stderr, "Writes an ONNX QDQ model: int8 per-channel weights, uint8 activations with ranges from the calibration images.")
 		fmt.Fprintln(stderr, "Preprocessing is chosen as for classify (input shape, then M.onnx"+preprocess.SidecarSuffix+", then the flags).")
 		fmt.Fprintln(stderr, "A float .tflite model keeps its NHWC input; give the normalisation it was trained with (e.g. --norm unit for x/255).")
@@ -55,6 +56,8 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected arguments %q", fs.Args())
 	case *samples < 1:
 		return usagef("--samples must be at least 1")
+	case *check < 0:
+		return usagef("--check must be 0 or more")
 	}
 	cfg := def
 	var err error
@@ -79,7 +82,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src0.close()
-	items := ptq.Spread(src0.items, *samples)
+	items, heldOut := ptq.SpreadSplit(src0.items, *samples)
 
 	data, err := os.ReadFile(*model)
 	if err != nil {
@@ -115,15 +118,22 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	x := tensor.New(tensor.Float32, ins[0].Shape...)
-	for _, it := range items {
-		img, err := it.load()
-		if err != nil {
-			return fmt.Errorf("calibration image %s: %w", it.name, err)
+	// each preprocesses the images into x and passes x to add.
+	each := func(items []calibItem, what string, add func(...*tensor.Tensor) error) error {
+		for _, it := range items {
+			img, err := it.load()
+			if err != nil {
+				return fmt.Errorf("%s image %s: %w", what, it.name, err)
+			}
+			pre.Run(img, x.F32)
+			if err := add(x); err != nil {
+				return fmt.Errorf("%s: %w", it.name, err)
+			}
 		}
-		pre.Run(img, x.F32)
-		if err := cal.Add(x); err != nil {
-			return fmt.Errorf("%s: %w", it.name, err)
-		}
+		return nil
+	}
+	if err := each(items, "calibration", func(x ...*tensor.Tensor) error { return cal.Add(x[0]) }); err != nil {
+		return err
 	}
 	qm, rep, err := cal.Quantize(cfg)
 	if err != nil {
@@ -148,6 +158,23 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  kept float: %s\n", why)
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	if *check == 0 {
+		return nil
+	}
+	if len(heldOut) == 0 {
+		fmt.Fprintf(stdout, "check: no images left out of calibration (all %d were used); give --samples fewer than the images to check\n", len(items))
+		return nil
+	}
+	k, err := cal.NewChecker(qm)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	held := ptq.Spread(heldOut, *check)
+	if err := each(held, "check", k.Add); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "check on %d images not used for calibration: %v\n", len(held), k.Agreement())
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -246,5 +247,49 @@ func TestQuantizeCLIErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a failed quantize wrote its output")
+	}
+}
+
+// TestQuantizeCLICheck: --check compares the models on the images left out
+// of calibration (3 of 5 with --samples 2, at most --check of them), says so
+// when none are left, and is skipped with --check 0.
+func TestQuantizeCLICheck(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyImageModel(t, dir)
+	calib := filepath.Join(dir, "calib")
+	for i := 0; i < 5; i++ {
+		writePNG(t, filepath.Join(calib, fmt.Sprintf("%d.png", i)), int64(i+1))
+	}
+	out := filepath.Join(dir, "tiny.q.onnx")
+	quantize := func(extra ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"quantize", "--model", model, "--calib", calib, "--out", out, "--norm", "tf",
+			"--range-search=false", "--float-activations", "0"}, extra...)
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", extra, code, stderr.String())
+		}
+		return stdout.String()
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--samples", "2"}, "check on 3 images not used for calibration: top-1 agreement with the float model "},
+		{[]string{"--samples", "2", "--check", "2"}, "check on 2 images not used for calibration: top-1 agreement with the float model "},
+		{[]string{"--samples", "5"}, "check: no images left out of calibration (all 5 were used)"},
+	} {
+		got := quantize(c.args...)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%v: want %q in:\n%s", c.args, c.want, got)
+		}
+	}
+	if got := quantize("--samples", "2", "--check", "0"); strings.Contains(got, "check") {
+		t.Errorf("--check 0 still checks:\n%s", got)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"quantize", "--model", model, "--calib", calib, "--out", out, "--check", "-1"}, &stdout, &stderr); code == 0 ||
+		!strings.Contains(stderr.String(), "--check must be 0 or more") {
+		t.Errorf("--check -1: exit %d, stderr %q", code, stderr.String())
 	}
 }

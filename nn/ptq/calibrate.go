@@ -166,12 +166,25 @@ func (c *Calibrator) Ranges(m Method, percentile float64) (map[string]Range, err
 // no more than n): calibration samples from a sorted class-per-folder
 // dataset then come from every class.
 func Spread[T any](items []T, n int) []T {
+	picked, _ := SpreadSplit(items, n)
+	return picked
+}
+
+// SpreadSplit is Spread that also returns the items it did not pick, in
+// their order (held-out samples for checking a quantized model).
+func SpreadSplit[T any](items []T, n int) (picked, rest []T) {
 	if len(items) <= n {
-		return items
+		return items, nil
 	}
-	out := make([]T, n)
-	for i := range out {
-		out[i] = items[i*len(items)/n]
+	picked = make([]T, 0, n)
+	next := 0 // the next pick's index
+	for i, it := range items {
+		if len(picked) < n && i == next {
+			picked = append(picked, it)
+			next = len(picked) * len(items) / n
+			continue
+		}
+		rest = append(rest, it)
 	}
-	return out
+	return picked, rest
 }

@@ -3,6 +3,7 @@ package ptq
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
@@ -91,5 +92,35 @@ func TestCalibrationAlias(t *testing.T) {
 	}
 	if r["y"] != (Range{-1, 2}) {
 		t.Errorf("range of y %v, want x's [-1, 2]", r["y"])
+	}
+}
+
+// TestSpreadSplit: the picks are items i·len/n, the rest the others in
+// order, and together they are the items.
+func TestSpreadSplit(t *testing.T) {
+	for _, c := range []struct{ len, n int }{{10, 3}, {10, 9}, {7, 7}, {5, 9}, {244, 100}, {3, 0}, {0, 2}} {
+		items := make([]int, c.len)
+		for i := range items {
+			items[i] = i
+		}
+		picked, rest := SpreadSplit(items, c.n)
+		var want []int
+		if c.len <= c.n {
+			want = items
+		} else {
+			for i := 0; i < c.n; i++ {
+				want = append(want, i*c.len/c.n)
+			}
+		}
+		if !slices.Equal(picked, want) {
+			t.Errorf("SpreadSplit(%d items, %d): picked %v, want %v", c.len, c.n, picked, want)
+		}
+		if got := Spread(items, c.n); !slices.Equal(got, picked) {
+			t.Errorf("Spread(%d items, %d) = %v, SpreadSplit picked %v", c.len, c.n, got, picked)
+		}
+		all := slices.Sorted(slices.Values(append(append([]int{}, picked...), rest...)))
+		if !slices.Equal(all, items) || !slices.IsSorted(rest) {
+			t.Errorf("SpreadSplit(%d items, %d): picked %v + rest %v are not the items", c.len, c.n, picked, rest)
+		}
 	}
 }
