@@ -150,7 +150,9 @@ func (s *Session) RunInPlace() []*tensor.Tensor {
 // Observer sees every tensor a node produces, right after the node ran:
 // name is the graph tensor's name (the source model's value name where the
 // value survived import), t its internal (channels-last) tensor, valid only
-// during the call.
+// during the call. An observer may change t's values in place: the nodes
+// that read t later see the change (ptq's tests use it to simulate other
+// activation precisions).
 type Observer func(name string, t *tensor.Tensor)
 
 // RunObserve is Run with an observer called after every node (for
