@@ -89,7 +89,7 @@ func TestTrainAndModels(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, finetune.BlobFormat) || strings.Contains(stdout, "*") {
 		t.Errorf("models ls: %d\n%s", code, stdout)
 	}
-	if code, stdout, stderr = cli("models", "activate", "--store", db, "1"); code != 0 {
+	if code, _, stderr = cli("models", "activate", "--store", db, "1"); code != 0 {
 		t.Fatalf("activate: %d %s", code, stderr)
 	}
 	code, stdout, _ = cli("models", "show", "--store", db, "1")

@@ -86,11 +86,11 @@ func (im *importer) conv(code fb.BuiltinOperator, op *fb.Operator) error {
 	if err != nil {
 		return err
 	}
-	p := &graph.ConvParams{Strides: []int{sh, sw}, Dilations: []int{dh, dw}, PadBegin: []int{0, 0}, PadEnd: []int{0, 0}, Groups: groups, Act: a}
-	if pad == fb.PaddingSame {
-		p.PadBegin[0], p.PadEnd[0], _ = samePad(x.Shape[1], w.Shape[1], sh, dh)
-		p.PadBegin[1], p.PadEnd[1], _ = samePad(x.Shape[2], w.Shape[2], sw, dw)
+	begin, end, err := padHW(pad, x.Shape, w.Shape[1], w.Shape[2], sh, sw, dh, dw)
+	if err != nil {
+		return err
 	}
+	p := &graph.ConvParams{Strides: []int{sh, sw}, Dilations: []int{dh, dw}, PadBegin: begin, PadEnd: end, Groups: groups, Act: a}
 	inputs := []int{in[0], wid}
 	if len(in) > 2 && in[2] >= 0 {
 		inputs = append(inputs, in[2])
@@ -214,14 +214,14 @@ func (im *importer) pool(code fb.BuiltinOperator, op *fb.Operator) error {
 	if kh < 1 || kw < 1 || sh < 1 || sw < 1 {
 		return fmt.Errorf("filter %dx%d stride %d,%d: %w", kh, kw, sh, sw, ErrInvalid)
 	}
+	begin, end, err := padHW(o.Padding, x.Shape, kh, kw, sh, sw, 1, 1)
+	if err != nil {
+		return err
+	}
 	p := &graph.PoolParams{Kind: graph.AvgPool, Kernel: []int{kh, kw}, Strides: []int{sh, sw}, Dilations: []int{1, 1},
-		PadBegin: []int{0, 0}, PadEnd: []int{0, 0}}
+		PadBegin: begin, PadEnd: end}
 	if code == fb.OpMaxPool2D {
 		p.Kind = graph.MaxPool
-	}
-	if o.Padding == fb.PaddingSame {
-		p.PadBegin[0], p.PadEnd[0], _ = samePad(x.Shape[1], kh, sh, 1)
-		p.PadBegin[1], p.PadEnd[1], _ = samePad(x.Shape[2], kw, sw, 1)
 	}
 	decl, err := im.outDecl(op.Outputs[0])
 	if err != nil {
@@ -506,4 +506,19 @@ func (im *importer) quantize(code fb.BuiltinOperator, op *fb.Operator) error {
 		return err
 	}
 	return im.finish(op.Outputs[0], id)
+}
+
+// padHW is the implicit padding (before and after, along H and W) of a
+// kh×kw window over the NHWC shape x under pad.
+func padHW(pad fb.Padding, x []int, kh, kw, sh, sw, dh, dw int) (begin, end []int, err error) {
+	if pad != fb.PaddingSame && pad != fb.PaddingValid {
+		return nil, nil, fmt.Errorf("padding %v: want SAME or VALID: %w", pad, ErrInvalid)
+	}
+	pt, pb, _, okH := pad.Window(x[1], kh, sh, dh)
+	pl, pr, _, okW := pad.Window(x[2], kw, sw, dw)
+	if !okH || !okW {
+		return nil, nil, fmt.Errorf("%v window %dx%d (strides %d,%d, dilations %d,%d) does not fit input %v: %w",
+			pad, kh, kw, sh, sw, dh, dw, x, ErrInvalid)
+	}
+	return []int{pt, pl}, []int{pb, pr}, nil
 }

@@ -375,13 +375,6 @@ func act(a fb.Activation) (kernels.Act, error) {
 	return kernels.Act{}, fmt.Errorf("fused activation %v: %w", a, ErrUnsupported)
 }
 
-// samePad is TensorFlow's SAME padding along one axis.
-func samePad(in, k, s, d int) (begin, end, out int) {
-	out = (in + s - 1) / s
-	total := max((out-1)*s+(k-1)*d+1-in, 0)
-	return total / 2, total - total/2, out
-}
-
 func (im *importer) inputs(op *fb.Operator, n int) ([]int, error) {
 	if len(op.Inputs) < n {
 		return nil, fmt.Errorf("%d inputs, want %d: %w", len(op.Inputs), n, ErrInvalid)

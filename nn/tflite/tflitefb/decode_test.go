@@ -583,3 +583,37 @@ func checkDecode(t testing.TB, b []byte) {
 		}
 	}
 }
+
+// TestPaddingWindow: SAME gives ceil(in/s) outputs with the odd padding
+// after, VALID no padding; every window that leaves no output, bad sizes
+// and unknown paddings are refused.
+func TestPaddingWindow(t *testing.T) {
+	for _, c := range []struct {
+		p               Padding
+		in, k, s, d     int
+		begin, end, out int
+		ok              bool
+	}{
+		{PaddingSame, 224, 3, 2, 1, 0, 1, 112, true}, // TensorFlow: the odd element after
+		{PaddingSame, 7, 3, 1, 1, 1, 1, 7, true},
+		{PaddingSame, 5, 3, 1, 2, 2, 2, 5, true}, // dilated span 5
+		{PaddingSame, 1, 1, 1, 1, 0, 0, 1, true},
+		{PaddingSame, 4, 1, 4, 1, 0, 0, 1, true},
+		{PaddingValid, 224, 3, 2, 1, 0, 0, 111, true},
+		{PaddingValid, 7, 7, 1, 1, 0, 0, 1, true},
+		{PaddingValid, 5, 7, 1, 1, 0, 0, 0, false}, // no output
+		{PaddingValid, 5, 3, 1, 3, 0, 0, 0, false}, // dilated span 7 > 5
+		{PaddingSame, 0, 3, 1, 1, 0, 0, 0, false},
+		{PaddingSame, 8, 3, 0, 1, 0, 0, 0, false},
+		{PaddingSame, 8, 0, 1, 1, 0, 0, 0, false},
+		{PaddingSame, 8, 3, 1, 0, 0, 0, 0, false},
+		{Padding(7), 8, 3, 1, 1, 0, 0, 0, false},
+		{PaddingSame, 8, 1 << 30, 1, 4, 0, 0, 0, false}, // padding beyond int32
+	} {
+		b, e, o, ok := c.p.Window(c.in, c.k, c.s, c.d)
+		if b != c.begin || e != c.end || o != c.out || ok != c.ok {
+			t.Errorf("%v.Window(in %d, k %d, s %d, d %d) = %d, %d, %d, %v; want %d, %d, %d, %v",
+				c.p, c.in, c.k, c.s, c.d, b, e, o, ok, c.begin, c.end, c.out, c.ok)
+		}
+	}
+}

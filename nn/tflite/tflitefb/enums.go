@@ -1,6 +1,9 @@
 package tflitefb
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+)
 
 // The enums below follow tensorflow/lite schema.fbs (schema version 3 with
 // the 3a/3b/3c extensions). Values not listed are kept as they are in the
@@ -239,6 +242,36 @@ func (p Padding) String() string {
 		return "VALID"
 	}
 	return "Padding(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Window lays a convolution or pool window of k taps with stride s and
+// dilation d over in positions under this padding: the number of outputs
+// and the implicit padding before and after them (SAME: ceil(in/s)
+// outputs, the odd padding element after, as TensorFlow pads; VALID:
+// none). ok is false for an unknown padding, a size, stride or dilation
+// below 1, a window that leaves no output, or padding beyond int32.
+func (p Padding) Window(in, k, s, d int) (begin, end, out int, ok bool) {
+	if in < 1 || k < 1 || s < 1 || d < 1 {
+		return 0, 0, 0, false
+	}
+	i, kk, ss, dd := int64(in), int64(k), int64(s), int64(d)
+	span := (kk-1)*dd + 1 // the dilated window
+	var o, total int64
+	switch p {
+	case PaddingSame:
+		o = (i + ss - 1) / ss
+		total = max((o-1)*ss+span-i, 0)
+	case PaddingValid:
+		if i >= span {
+			o = (i-span)/ss + 1
+		}
+	default:
+		return 0, 0, 0, false
+	}
+	if o < 1 || total > math.MaxInt32 {
+		return 0, 0, 0, false
+	}
+	return int(total / 2), int(total - total/2), int(o), true
 }
 
 // Activation is a fused activation function (schema: enum

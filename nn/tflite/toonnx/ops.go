@@ -42,28 +42,16 @@ func (c *converter) convert(code fb.BuiltinOperator, op *fb.Operator) error {
 	return fmt.Errorf("operator %v: %w", code, ErrUnsupported)
 }
 
-// window returns the pads and output size of a sliding window along one
-// axis (TensorFlow's SAME or VALID padding), in 64 bits so that no option
-// value overflows on 32-bit machines.
+// window is pad.Window with this package's errors.
 func window(pad fb.Padding, in, k, s, d int) (begin, end, out int, err error) {
-	i, kk, ss, dd := int64(in), int64(k), int64(s), int64(d)
-	span := (kk-1)*dd + 1 // the dilated window
-	var o, total int64
-	switch pad {
-	case fb.PaddingSame:
-		o = (i + ss - 1) / ss
-		total = max((o-1)*ss+span-i, 0)
-	case fb.PaddingValid:
-		if i >= span {
-			o = (i-span)/ss + 1
-		}
-	default:
+	if pad != fb.PaddingSame && pad != fb.PaddingValid {
 		return 0, 0, 0, fmt.Errorf("padding %v: %w", pad, ErrUnsupported)
 	}
-	if o < 1 || total > maxElems {
+	begin, end, out, ok := pad.Window(in, k, s, d)
+	if !ok || begin+end > maxElems {
 		return 0, 0, 0, fmt.Errorf("window %d (stride %d, dilation %d) does not fit %d: %w", k, s, d, in, ErrInvalid)
 	}
-	return int(total / 2), int(total - total/2), int(o), nil
+	return begin, end, out, nil
 }
 
 func (c *converter) checkShape(ti int32, want []int) error {
