@@ -16,7 +16,7 @@ import (
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
-// The agreement experiment (see the package documentation for the figures):
+// The agreement experiment (figures in BENCHMARKS.md, "Post-training quantization"):
 // quantize a float ImageNet model from the shared assets with calibration
 // images from hymenoptera/train, then compare the top-1 class of the float
 // and the int8 model on hymenoptera/val, both run by ONNX Runtime (the peer

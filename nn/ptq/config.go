@@ -94,8 +94,8 @@ type Config struct {
 	// range search and the sensitivity pass minimize. On MobileNetV2 with
 	// no float activation, ObjectiveKL varies less with the calibration
 	// set than ObjectiveMSE (worst top-1 agreement over three sets 375/397
-	// against 358/397) but is not better on every set (package
-	// documentation, session 3).
+	// against 358/397) but is not better on every set (BENCHMARKS.md,
+	// "Earlier PTQ measurements", session 3).
 	Objective Objective
 }
 
@@ -114,7 +114,7 @@ const (
 )
 
 // DefaultConfig is the configuration that kept MobileNetV2's top-1 closest
-// to the float model (see the package documentation): per-channel weights,
+// to the float model (package documentation, BENCHMARKS.md): per-channel weights,
 // entropy activation ranges refined per activation by the range search,
 // the 4 most sensitive activations kept float, 16 refinement samples,
 // both measured by the outputs' squared error (ObjectiveMSE), no bias
