@@ -13,6 +13,7 @@ import (
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/nn/tflite"
+	"github.com/ocellus/ocellus/nn/tflite/tflitetest"
 	"github.com/ocellus/ocellus/nn/tflite/toonnx"
 )
 
@@ -61,7 +62,7 @@ func TestConvertedORT(t *testing.T) {
 		name string
 		b    []byte
 		xs   []*tensor.Tensor
-	}{{"vww_96_float", vww, vwwXs}, {"ops", opsModel(), []*tensor.Tensor{opsX}}} {
+	}{{"vww_96_float", vww, vwwXs}, {"ops", tflitetest.FloatOps(), []*tensor.Tensor{opsX}}} {
 		pm, err := toonnx.ToONNX(c.b)
 		if err != nil {
 			t.Fatal(err)

@@ -7,27 +7,10 @@ import (
 	"testing"
 
 	"github.com/ocellus/ocellus/internal/fixture"
+	"github.com/ocellus/ocellus/nn/tflite/tflitefb/fbtest"
+	"github.com/ocellus/ocellus/nn/tflite/tflitetest"
 	"github.com/ocellus/ocellus/nn/tflite/toonnx"
 )
-
-// mutate returns b with a few bytes replaced or set to boundary values.
-func mutate(rng *rand.Rand, b []byte) []byte {
-	c := append([]byte(nil), b...)
-	for range 1 + rng.Intn(6) {
-		i := rng.Intn(len(c))
-		switch rng.Intn(4) {
-		case 0:
-			c[i] = byte(rng.Intn(256))
-		case 1:
-			c[i] = 0xff
-		case 2:
-			c[i] = 0
-		default:
-			c[i] ^= 1 << rng.Intn(8)
-		}
-	}
-	return c
-}
 
 // TestCorruptNoPanic: truncated and corrupted models give errors or
 // models, never a panic. The seed is printed; TOONNX_SEED=N replays or
@@ -39,7 +22,7 @@ func TestCorruptNoPanic(t *testing.T) {
 	}
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewSource(seed))
-	small := opsModel()
+	small := tflitetest.FloatOps()
 	vww, err := os.ReadFile(fixture.Path(t, "models", "tflite", "vww_96_float.tflite"))
 	if err != nil {
 		t.Fatal(err)
@@ -57,18 +40,31 @@ func TestCorruptNoPanic(t *testing.T) {
 		n = 500
 	}
 	for range n {
-		if _, err := toonnx.ToONNX(mutate(rng, small)); err != nil {
+		if _, err := toonnx.ToONNX(fbtest.Mutate(rng, small)); err != nil {
 			errs++
 		}
 	}
 	for range 100 {
 		// Mutations in the first and last 16 KiB (tables, not weights).
-		c := mutate(rng, vww[:16<<10])
+		c := fbtest.Mutate(rng, vww[:16<<10])
 		c = append(c, vww[16<<10:len(vww)-16<<10]...)
-		c = append(c, mutate(rng, vww[len(vww)-16<<10:])...)
+		c = append(c, fbtest.Mutate(rng, vww[len(vww)-16<<10:])...)
 		if _, err := toonnx.ToONNX(c); err != nil {
 			errs++
 		}
 	}
 	t.Logf("%d of %d corrupted models refused", errs, n+100)
+}
+
+// FuzzToONNX: ToONNX returns an error or a model for any bytes, never
+// panics.
+//
+//	go test -run '^$' -fuzz FuzzToONNX -fuzztime 3m -fuzzminimizetime 2s ./nn/tflite/toonnx
+func FuzzToONNX(f *testing.F) {
+	small := tflitetest.FloatOps()
+	f.Add(small)
+	f.Add(small[:len(small)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		toonnx.ToONNX(b)
+	})
 }

@@ -9,6 +9,7 @@ package fbtest
 import (
 	"encoding/binary"
 	"math"
+	"math/rand"
 )
 
 // Node is what a field can point to: *Table, *Vec or Str.
@@ -212,4 +213,24 @@ func (w *Writer) node(n Node) int {
 		return p
 	}
 	panic("fbtest: unknown node")
+}
+
+// Mutate returns a copy of b with one to six bytes replaced by random or
+// boundary values or with a bit flipped: corrupt files for robustness tests.
+func Mutate(rng *rand.Rand, b []byte) []byte {
+	c := append([]byte(nil), b...)
+	for range 1 + rng.Intn(6) {
+		i := rng.Intn(len(c))
+		switch rng.Intn(4) {
+		case 0:
+			c[i] = byte(rng.Intn(256))
+		case 1:
+			c[i] = 0xff
+		case 2:
+			c[i] = 0
+		default:
+			c[i] ^= 1 << rng.Intn(8)
+		}
+	}
+	return c
 }
