@@ -23,14 +23,12 @@ type fdCase struct {
 	h      float64   // step (default 1e-2)
 	tol    float64   // max |num − ana| / max |ana| per tensor (default 2e-3)
 	opts   TailOptions
-	n      int // batch (from the graph when 0)
 }
 
 func runGradCheck(t *testing.T, c fdCase, rng *rand.Rand) {
 	t.Helper()
 	b := newBuilder(t, rng)
-	g := b.g
-	g = c.build(b)
+	g := c.build(b)
 	s, err := SplitAt(g, Cut{Tensor: g.Tensors[g.Inputs[0]].Name})
 	if err != nil {
 		t.Fatal(err)
