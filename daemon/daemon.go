@@ -50,7 +50,8 @@ import (
 	"github.com/ocellus/ocellus/camera"
 	"github.com/ocellus/ocellus/camera/plugin"
 	"github.com/ocellus/ocellus/daemon/api"
-	"github.com/ocellus/ocellus/nn"
+	"github.com/ocellus/ocellus/internal/lowpeak"
+	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/store"
 )
 
@@ -69,6 +70,9 @@ type Daemon struct {
 
 	trainable atomic.Pointer[loadedModel]
 	modelMu   sync.Mutex // serialises activations, rollbacks and promotions
+	// loads runs every model load with a low GOGC (lower peak memory while
+	// two models are held during a swap).
+	loads lowpeak.Loader
 
 	inboxCh    chan inboxReq
 	inboxCount atomic.Int64
@@ -155,7 +159,7 @@ func (d *Daemon) loadBase() error {
 		if raw, err = os.ReadFile(d.cfg.Model); err != nil {
 			return fmt.Errorf("daemon: model: %w", err)
 		}
-		m, err := nn.Load(d.cfg.Model, nil)
+		m, err := d.loads.Load(d.cfg.Model, nil)
 		if err != nil {
 			return err
 		}
@@ -165,7 +169,7 @@ func (d *Daemon) loadBase() error {
 		if b.spec, err = specFor(m.Inputs()[0], d.cfg.Model); err != nil {
 			return err
 		}
-		if b.classes, err = modelLabels(d.cfg.Model, d.cfg.ModelLabels, numElems(m.Outputs()[0].Shape)); err != nil {
+		if b.classes, err = modelLabels(d.cfg.Model, d.cfg.ModelLabels, tensor.NumElems(m.Outputs()[0].Shape)); err != nil {
 			return err
 		}
 		b.name = filepath.Base(d.cfg.Model)
@@ -179,17 +183,9 @@ func (d *Daemon) loadBase() error {
 	return nil
 }
 
-func numElems(s []int) int {
-	n := 1
-	for _, v := range s {
-		n *= v
-	}
-	return n
-}
-
 // baseLoaded loads the base model for inference.
 func (d *Daemon) baseLoaded() (*loadedModel, error) {
-	m, err := nn.Load(d.base.path, nil)
+	m, err := d.loads.Load(d.base.path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +238,7 @@ func (d *Daemon) openCamera(ctx context.Context, cc CameraConfig) (*cam, error) 
 	}
 	c.src = src
 	if cc.Model != "" {
-		if c.fixed, err = loadFile(cc.Model, cc.ModelLabels, filepath.Base(cc.Model)); err != nil {
+		if c.fixed, err = d.loadFile(cc.Model, cc.ModelLabels, filepath.Base(cc.Model)); err != nil {
 			src.Close()
 			return nil, fmt.Errorf("daemon: camera %s: %w", cc.Name, err)
 		}

@@ -150,8 +150,8 @@ func newLoaded(m *nn.Model, id store.ModelID, name, base string, classes []strin
 }
 
 // loadFile loads a model file for inference (a camera's fixed model, the base model).
-func loadFile(path, labelsPath, name string) (*loadedModel, error) {
-	m, err := nn.Load(path, nil)
+func (d *Daemon) loadFile(path, labelsPath, name string) (*loadedModel, error) {
+	m, err := d.loads.Load(path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,8 @@ func (d *Daemon) loadVersion(id store.ModelID) (*loadedModel, error) {
 	if _, err := os.Stat(basePath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("daemon: model version %d was trained on %s, which is not in %s", id, h.BaseModel, filepath.Dir(basePath))
 	}
-	m, h, err := finetune.LoadModel(blob, basePath)
+	var m *nn.Model
+	d.loads.Do(func() { m, h, err = finetune.LoadModel(blob, basePath) })
 	if err != nil {
 		return nil, fmt.Errorf("daemon: model version %d: %w", id, err)
 	}

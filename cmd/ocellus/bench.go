@@ -6,12 +6,12 @@ import (
 	"math/rand"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ocellus/ocellus/internal/lowpeak"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
@@ -40,7 +40,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return usagef("--iters must be >= 1 and --warmup >= 0")
 	}
 	t0 := time.Now()
-	m, err := loadLean(*model, nil)
+	m, err := new(lowpeak.Loader).Load(*model, nil)
 	if err != nil {
 		return err
 	}
@@ -87,34 +87,6 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "allocs_per_run=%.2f\narena_bytes=%d\npeak_rss_mb=%.1f\n",
 		float64(ms1.Mallocs-ms0.Mallocs)/float64(*iters), m.ArenaBytes(), peakRSSMB())
 	return nil
-}
-
-// loadGCPercent is the garbage collector's GOGC while loadLean loads.
-const loadGCPercent = 10
-
-// loadLean is nn.Load with the collector at loadGCPercent for the duration
-// of the load, then the previous setting back and the freed memory returned
-// to the OS. A load holds the weights about twice at a time (decoded and
-// converted to channels last, then graph constants and the kernels' packed
-// copies) and the default GOGC=100 lets the heap grow to twice what is live
-// before collecting, so the load set the process's peak RSS (EfficientNet-B0:
-// ~42 MB live at the load's fullest, heap up to 83 MB, bench peak RSS
-// 104-109 MB; with 10: 64-71 MB, MobileNetV2 72 -> 49 MB). The weights are
-// pointer-free, so the extra collections mark little. Inference allocates
-// nothing afterwards, so the restored setting does not matter there. It
-// changes a process-wide setting: call it from a command (bench, classify
-// and inspect do), never from library code; the daemon loads with nn.Load
-// because it loads while its camera loops run. A GOGC already
-// below loadGCPercent, or off, is left alone.
-func loadLean(path string, o *nn.LoadOptions) (*nn.Model, error) {
-	old := debug.SetGCPercent(loadGCPercent)
-	if old < loadGCPercent { // lower already, or off (-1)
-		debug.SetGCPercent(old)
-	}
-	m, err := nn.Load(path, o)
-	debug.SetGCPercent(old)
-	debug.FreeOSMemory()
-	return m, err
 }
 
 // peakRSSMB reads VmHWM from /proc/self/status (0 where unavailable).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ocellus/ocellus/internal/lowpeak"
 	"github.com/ocellus/ocellus/nn"
 )
 
@@ -44,7 +45,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
-	m, err := loadLean(path, nil)
+	m, err := new(lowpeak.Loader).Load(path, nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
+	"github.com/ocellus/ocellus/internal/lowpeak"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/train/finetune"
 	"github.com/ocellus/ocellus/store"
@@ -357,7 +358,7 @@ func loadClassifyModel(model, base string, pp *preprocessFlags) (*nn.Model, []st
 		if base != "" {
 			return nil, nil, usagef("--base is for --model %sDB[#ID]", storePrefix)
 		}
-		m, err := loadLean(model, nil)
+		m, err := new(lowpeak.Loader).Load(model, nil)
 		return m, nil, err
 	}
 	db, sel := strings.TrimPrefix(model, storePrefix), "active"
