@@ -51,6 +51,7 @@ import (
 	"github.com/ocellus/ocellus/camera/plugin"
 	"github.com/ocellus/ocellus/daemon/api"
 	"github.com/ocellus/ocellus/internal/lowpeak"
+	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/tensor"
 	"github.com/ocellus/ocellus/store"
 )
@@ -159,7 +160,7 @@ func (d *Daemon) loadBase() error {
 		if raw, err = os.ReadFile(d.cfg.Model); err != nil {
 			return fmt.Errorf("daemon: model: %w", err)
 		}
-		m, err := d.loads.Load(d.cfg.Model, nil)
+		m, err := d.loads.Load(d.cfg.Model, &nn.LoadOptions{Lean: true})
 		if err != nil {
 			return err
 		}
@@ -185,7 +186,7 @@ func (d *Daemon) loadBase() error {
 
 // baseLoaded loads the base model for inference.
 func (d *Daemon) baseLoaded() (*loadedModel, error) {
-	m, err := d.loads.Load(d.base.path, nil)
+	m, err := d.loads.Load(d.base.path, &nn.LoadOptions{Lean: true})
 	if err != nil {
 		return nil, err
 	}

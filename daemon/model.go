@@ -151,7 +151,7 @@ func newLoaded(m *nn.Model, id store.ModelID, name, base string, classes []strin
 
 // loadFile loads a model file for inference (a camera's fixed model, the base model).
 func (d *Daemon) loadFile(path, labelsPath, name string) (*loadedModel, error) {
-	m, err := d.loads.Load(path, nil)
+	m, err := d.loads.Load(path, &nn.LoadOptions{Lean: true})
 	if err != nil {
 		return nil, err
 	}

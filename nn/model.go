@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,6 +53,13 @@ type LoadOptions struct {
 	InputShapes map[string][]int
 	// Optimize selects graph rewrites; nil means opt.Default().
 	Optimize *opt.Options
+	// Lean drops, once the model is compiled, the graph's copies of the
+	// constants the kernels packed (convolution, dense and batch-norm
+	// weights and biases), so the model holds its weights once instead of
+	// twice. Graph() then lacks their data (names, types and shapes stay),
+	// so a lean model is for inference only: it cannot be fine-tuned or
+	// exported. Stats still counts them.
+	Lean bool
 }
 
 // Info summarizes a loaded model for people.
@@ -73,6 +81,8 @@ type Model struct {
 	outputs []IOSpec
 	plan    plan
 	scratch int
+	// released marks the constants dropped by LoadOptions.Lean.
+	released []bool
 }
 
 // Load reads a model file. The format is chosen by extension (.onnx).
@@ -90,6 +100,9 @@ func Load(path string, o *LoadOptions) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if o.Lean {
+			mod.releasePacked()
+		}
 		return mod, nil
 	case ".tflite":
 		m, err := tflite.ImportFile(path)
@@ -99,6 +112,9 @@ func Load(path string, o *LoadOptions) (*Model, error) {
 		mod, err := FromTFLite(m, o.Optimize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if o.Lean {
+			mod.releasePacked()
 		}
 		return mod, nil
 	}
@@ -239,6 +255,37 @@ func Compile(g *graph.Graph, ins, outs []IOSpec) (*Model, error) {
 	return m, nil
 }
 
+// releasePacked drops the data of every constant that only packing ops
+// read (ops.Packer), keeping the tensor's name, type and shape; a graph
+// output keeps its data. Load calls it before the model is shared.
+func (m *Model) releasePacked() {
+	g := m.graph
+	packedOnly := make([]bool, len(g.Tensors))
+	for id := range g.Tensors {
+		packedOnly[id] = g.Tensors[id].Const != nil
+	}
+	for _, id := range g.Outputs {
+		packedOnly[id] = false
+	}
+	for ni, n := range g.Nodes {
+		var packed []int
+		if p, ok := m.ops[ni].(ops.Packer); ok {
+			packed = p.PackedInputs()
+		}
+		for i, id := range n.Inputs {
+			if id >= 0 && !slices.Contains(packed, i) {
+				packedOnly[id] = false
+			}
+		}
+	}
+	m.released = packedOnly
+	for id, drop := range packedOnly {
+		if drop {
+			g.Tensors[id].Const = nil
+		}
+	}
+}
+
 // Inputs describes the model inputs.
 func (m *Model) Inputs() []IOSpec { return m.inputs }
 
@@ -284,9 +331,9 @@ func (m *Model) Stats() Stats {
 		}
 		s.Nodes[name]++
 		for _, id := range n.Inputs {
-			if id >= 0 && g.Tensors[id].Const != nil && !seen[id] {
+			if id >= 0 && (g.Tensors[id].Const != nil || m.released != nil && m.released[id]) && !seen[id] {
 				seen[id] = true
-				s.Params += int64(g.Tensors[id].Const.Len())
+				s.Params += int64(tensor.NumElems(g.Tensors[id].Shape))
 			}
 		}
 	}

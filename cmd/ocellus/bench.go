@@ -40,7 +40,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return usagef("--iters must be >= 1 and --warmup >= 0")
 	}
 	t0 := time.Now()
-	m, err := new(lowpeak.Loader).Load(*model, nil)
+	m, err := new(lowpeak.Loader).Load(*model, &nn.LoadOptions{Lean: true})
 	if err != nil {
 		return err
 	}

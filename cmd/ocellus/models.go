@@ -358,7 +358,7 @@ func loadClassifyModel(model, base string, pp *preprocessFlags) (*nn.Model, []st
 		if base != "" {
 			return nil, nil, usagef("--base is for --model %sDB[#ID]", storePrefix)
 		}
-		m, err := new(lowpeak.Loader).Load(model, nil)
+		m, err := new(lowpeak.Loader).Load(model, &nn.LoadOptions{Lean: true})
 		return m, nil, err
 	}
 	db, sel := strings.TrimPrefix(model, storePrefix), "active"

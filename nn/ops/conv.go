@@ -10,7 +10,8 @@ import (
 
 type conv2DOp struct{ k *kernels.ConvF32 }
 
-func (o *conv2DOp) ScratchLen() int { return o.k.ScratchLen() }
+func (o *conv2DOp) PackedInputs() []int { return []int{1, 2} }
+func (o *conv2DOp) ScratchLen() int     { return o.k.ScratchLen() }
 func (o *conv2DOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	o.k.Run(in[0].F32, out[0].F32, x.Scratch)
 }
@@ -24,7 +25,8 @@ type convNDOp struct {
 	act     kernels.Act
 }
 
-func (o *convNDOp) ScratchLen() int { return 0 }
+func (o *convNDOp) PackedInputs() []int { return []int{1, 2} }
+func (o *convNDOp) ScratchLen() int     { return 0 }
 func (o *convNDOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	kernels.ConvNDF32(o.g, in[0].F32, o.w, o.bias, out[0].F32, o.act)
 }
@@ -92,7 +94,8 @@ func BatchNormAffine(gamma, beta, mean, variance []float32, eps float32) (scale,
 	return scale, shift
 }
 
-func (o *bnOp) ScratchLen() int { return 0 }
+func (o *bnOp) PackedInputs() []int { return []int{1, 2, 3, 4} }
+func (o *bnOp) ScratchLen() int     { return 0 }
 func (o *bnOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	src, dst := in[0].F32, out[0].F32
 	c := len(o.scale)
@@ -156,7 +159,8 @@ func compileDense(g *graph.Graph, n *graph.Node) (Op, error) {
 	return &denseOp{k: kernels.PackDenseF32(w.Shape[0], w.Shape[1], w.Const.F32, bias, n.Params.(*graph.DenseParams).Act)}, nil
 }
 
-func (o *denseOp) ScratchLen() int { return 0 }
+func (o *denseOp) PackedInputs() []int { return []int{1, 2} }
+func (o *denseOp) ScratchLen() int     { return 0 }
 func (o *denseOp) Run(x *Exec, in, out []*tensor.Tensor) {
 	o.RunPart(in, out, nil, 0, 1)
 }

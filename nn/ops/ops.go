@@ -32,6 +32,13 @@ type Op interface {
 	ScratchLen() int
 }
 
+// Packer is an Op that copied the data of some constant inputs into its
+// own packed form at Compile and never reads those inputs when it runs.
+type Packer interface {
+	// PackedInputs lists the input positions.
+	PackedInputs() []int
+}
+
 func nodeErr(n *graph.Node, format string, args ...any) error {
 	return fmt.Errorf("node %q (%v): "+format, append([]any{n.Name, n.Op}, args...)...)
 }

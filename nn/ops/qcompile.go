@@ -267,7 +267,8 @@ func compileUnaryS8(g *graph.Graph, n *graph.Node) (Op, error) {
 
 type convS8Op struct{ k *kernels.ConvS8 }
 
-func (o *convS8Op) ScratchLen() int { return (o.k.ScratchBytes() + 3) / 4 }
+func (o *convS8Op) PackedInputs() []int { return []int{1, 2} }
+func (o *convS8Op) ScratchLen() int     { return (o.k.ScratchBytes() + 3) / 4 }
 func (o *convS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	o.k.Run(in[0].I8, out[0].I8, scratchBytes(x.Scratch))
 }
@@ -281,7 +282,8 @@ type denseS8Op struct {
 	split bool
 }
 
-func (o *denseS8Op) ScratchLen() int { return 0 }
+func (o *denseS8Op) PackedInputs() []int { return []int{1, 2} }
+func (o *denseS8Op) ScratchLen() int     { return 0 }
 func (o *denseS8Op) Run(x *Exec, in, out []*tensor.Tensor) {
 	o.k.Run(in[0].I8, len(in[0].I8)/o.kdim, out[0].I8)
 }
