@@ -78,7 +78,8 @@ func checkLean(t *testing.T, path string, wantDropped int) {
 
 // TestLeanLoad: LoadOptions.Lean on a float conv/BN model (every constant
 // packed: the lean graph keeps none) and, when the shared models are
-// present, on float, QDQ/QOperator int8 and TFLite int8 models.
+// present (not with -short), on float, QDQ/QOperator int8 and TFLite int8
+// models.
 func TestLeanLoad(t *testing.T) {
 	b, weights := convBNModel(16, 32)
 	path := filepath.Join(t.TempDir(), "convbn.onnx")
@@ -94,6 +95,9 @@ func TestLeanLoad(t *testing.T) {
 		t.Errorf("lean conv/BN graph holds %d constant bytes (weights %d), want 0", cb, weights)
 	}
 	runtime.KeepAlive(lean)
+	if testing.Short() {
+		return // the shared models: natively, not under emulation
+	}
 	for _, c := range []struct {
 		dir, name string
 		dropped   int
