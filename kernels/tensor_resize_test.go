@@ -92,12 +92,10 @@ func TestResizeRandom(t *testing.T) {
 				out[a] = 1 + rng.IntN(12)
 				sc[a] = float64(out[a]) / float64(in[a])
 			default:
-				s := float32(0.3 + 2.7*rng.Float64())
-				sc[a] = float64(s)
+				sc[a] = float64(float32(0.3 + 2.7*rng.Float64()))
 				out[a] = int(sc[a] * float64(in[a]))
 				if out[a] == 0 {
 					out[a], sc[a] = 1, float64(float32(1)/float32(in[a]))
-					s = float32(sc[a])
 				}
 			}
 			p.Scales[a] = float32(sc[a])
