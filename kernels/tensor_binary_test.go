@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ocellus/ocellus/kernels/internal/ref"
@@ -103,7 +104,7 @@ func TestBinaryF32InPlace(t *testing.T) {
 	rng := tsRNG(t)
 	for iter := 0; iter < 200; iter++ {
 		ashape, bshape, yshape := tsRandBroadcastPair(rng)
-		if !tensorSameShape(ashape, yshape) {
+		if !slices.Equal(ashape, yshape) {
 			ashape = yshape
 		}
 		op := BinOp(rng.IntN(4))

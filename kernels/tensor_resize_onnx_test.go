@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -366,7 +367,7 @@ func TestResizeONNXConformance(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if !tensorSameShape(outShape, want.dims) {
+			if !slices.Equal(outShape, want.dims) {
 				t.Fatalf("output shape %v, conformance data has %v", outShape, want.dims)
 			}
 			got := tsRunResize(t, x.f32, x.dims, outShape, p)

@@ -53,19 +53,6 @@ func tensorShapeString(shape []int) string {
 	return sb.String()
 }
 
-// tensorSameShape reports whether a and b are equal element by element.
-func tensorSameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // tensorNormAxis maps a possibly negative axis into [0, rank) or panics.
 func tensorNormAxis(what string, axis, rank int) int {
 	if axis < -rank || axis >= rank {

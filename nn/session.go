@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"unsafe"
 
 	"github.com/ocellus/ocellus/kernels"
@@ -126,7 +127,7 @@ func (s *Session) load(inputs []*tensor.Tensor) error {
 	}
 	for i, x := range inputs {
 		spec := s.m.inputs[i]
-		if x == nil || x.DType != spec.DType || !equalShape(x.Shape, spec.Shape) {
+		if x == nil || x.DType != spec.DType || !slices.Equal(x.Shape, spec.Shape) {
 			return fmt.Errorf("nn: input %q is %v, want %v%v: %w", spec.Name, x, spec.DType, spec.Shape, ErrInput)
 		}
 		dst := s.inbuf[i]
@@ -218,18 +219,6 @@ func permuteInto(src *tensor.Tensor, perm []int, dst *tensor.Tensor) {
 	case tensor.Bool:
 		kernels.Transpose(src.Bool, src.Shape, perm, dst.Bool)
 	}
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Pool shares one Model between goroutines: each Run borrows a session.

@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -82,19 +83,7 @@ var abiExports = []struct {
 }
 
 func (s signature) matches(def api.FunctionDefinition) bool {
-	return equalTypes(def.ParamTypes(), s.params) && equalTypes(def.ResultTypes(), s.results)
-}
-
-func equalTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(def.ParamTypes(), s.params) && slices.Equal(def.ResultTypes(), s.results)
 }
 
 // Result record (ABI.md, "Result record"): nine little-endian uint32 words.

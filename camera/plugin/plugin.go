@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -126,7 +127,7 @@ func (p *Plugin) checkModule() error {
 		if f == nil {
 			return p.errorf(0, "load", ErrImport, "imports %s.%s: plugins get no files, network or other system access (allowed: %s)", mod, name, wasiNames())
 		}
-		if !equalTypes(def.ParamTypes(), f.params) || !equalTypes(def.ResultTypes(), f.results) {
+		if !slices.Equal(def.ParamTypes(), f.params) || !slices.Equal(def.ResultTypes(), f.results) {
 			return p.errorf(0, "load", ErrImport, "imports %s.%s with the wrong signature", mod, name)
 		}
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ocellus/ocellus/kernels"
 	"github.com/ocellus/ocellus/nn/graph"
@@ -243,7 +244,7 @@ func matMulZeroPoints(n *graph.Node, z *graph.Tensor, what string, rows int, per
 	case k == 1:
 	case len(z.Shape) == 1 && k == rows:
 		zp.stride = 1
-	case perRowShape != nil && sameShape(z.Shape, perRowShape):
+	case perRowShape != nil && slices.Equal(z.Shape, perRowShape):
 		zp.stride, zp.batchStride = 1, rows
 	default:
 		want := "one value"

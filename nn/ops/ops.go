@@ -6,6 +6,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/tensor"
@@ -57,18 +58,6 @@ func out(g *graph.Graph, n *graph.Node, i int) *graph.Tensor {
 	return &g.Tensors[n.Outputs[i]]
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // setOut sets output i's dtype and shape, or checks them against what an
 // importer already declared.
 func setOut(g *graph.Graph, n *graph.Node, i int, dt tensor.DType, shape []int) error {
@@ -81,7 +70,7 @@ func setOut(g *graph.Graph, n *graph.Node, i int, dt tensor.DType, shape []int) 
 		return nil
 	}
 	if o.DType != tensor.Invalid {
-		if o.DType != dt || !sameShape(o.Shape, shape) {
+		if o.DType != dt || !slices.Equal(o.Shape, shape) {
 			return nodeErr(n, "output %q declared %v%v, computed %v%v: %w", o.Name, o.DType, o.Shape, dt, shape, ErrShape)
 		}
 		return nil

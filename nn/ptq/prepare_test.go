@@ -3,6 +3,7 @@ package ptq
 import (
 	"errors"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
@@ -160,7 +161,7 @@ func TestPrepareFoldsConstantReshapes(t *testing.T) {
 		t.Errorf("ops %v: want the weight Transpose and Reshape folded", c)
 	}
 	w := initMap(p.Graph)["w"]
-	if w == nil || !equalDims(w.Dims, []int64{6, 4}) {
+	if w == nil || !slices.Equal(w.Dims, []int64{6, 4}) {
 		t.Fatalf("folded weight %v", w)
 	}
 	x := randInput(rand.New(rand.NewSource(6)), -1, 1, 2, 6)

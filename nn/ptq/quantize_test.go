@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/ocellus/ocellus/internal/npy"
@@ -143,7 +144,7 @@ func (q *qgraph) weightDQ(s string, orig []int64, axis int, perChannel bool, wha
 		q.t.Fatalf("%s: %q is not produced by DequantizeLinear", what, s)
 	}
 	w := q.inits[dq.Inputs[0]]
-	if w == nil || w.DataType != onnxpb.DataTypeInt8 || !equalDims(w.Dims, orig) {
+	if w == nil || w.DataType != onnxpb.DataTypeInt8 || !slices.Equal(w.Dims, orig) {
 		q.t.Fatalf("%s: DequantizeLinear does not read an int8 initializer of dims %v", what, orig)
 	}
 	wv, _ := w.Int8s()
@@ -176,18 +177,6 @@ func (q *qgraph) weightDQ(s string, orig []int64, axis int, perChannel bool, wha
 		}
 	}
 	return scales, wv
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestQuantizeStructure(t *testing.T) {

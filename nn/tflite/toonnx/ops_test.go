@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestOpsMatchTFLiteImporter(t *testing.T) {
 		t.Fatalf("%d outputs, want 4", len(conv.Outputs()))
 	}
 	for i, o := range conv.Outputs() {
-		if want := ref.Outputs()[i]; o.Name != want.Name || !equalInts(o.Shape, want.Shape) {
+		if want := ref.Outputs()[i]; o.Name != want.Name || !slices.Equal(o.Shape, want.Shape) {
 			t.Errorf("output %d: %s %v, want %s %v", i, o.Name, o.Shape, want.Name, want.Shape)
 		}
 	}
@@ -66,18 +67,6 @@ func TestOpsMatchTFLiteImporter(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestUnsupportedOp: the error names the operator and its index.
