@@ -1,13 +1,10 @@
 package tflite
 
 import (
-	"fmt"
-	"math/rand"
 	"os"
 	"testing"
 
 	"github.com/ocellus/ocellus/internal/fixture"
-	"github.com/ocellus/ocellus/nn/tflite/tflitefb/fbtest"
 	"github.com/ocellus/ocellus/nn/tflite/tflitetest"
 )
 
@@ -29,12 +26,6 @@ func checkImport(t *testing.T, b []byte) error {
 // or valid graphs, never a panic. The seed is printed; TFLITE_SEED=N
 // replays or varies it.
 func TestImportCorruptNoPanic(t *testing.T) {
-	seed := int64(1)
-	if s := os.Getenv("TFLITE_SEED"); s != "" {
-		fmt.Sscan(s, &seed)
-	}
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
 	small := tflitetest.FloatOps()
 	if err := checkImport(t, small); err != nil {
 		t.Fatalf("the uncorrupted model: %v", err)
@@ -43,36 +34,13 @@ func TestImportCorruptNoPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n := 0; n < len(small); n += 7 {
-		if err := checkImport(t, small[:n]); err == nil {
-			t.Errorf("model truncated to %d of %d bytes: no error", n, len(small))
-		}
-	}
-	errs, n := 0, 3000
-	if testing.Short() {
-		n = 500
-	}
-	for range n {
-		if checkImport(t, fbtest.Mutate(rng, small)) != nil {
-			errs++
-		}
-	}
-	// The person detector's tables sit in its first and last 16 KiB.
-	const edge = 16 << 10
-	for range 100 {
-		c := fbtest.Mutate(rng, person[:edge])
-		c = append(c, person[edge:len(person)-edge]...)
-		c = append(c, fbtest.Mutate(rng, person[len(person)-edge:])...)
-		if checkImport(t, c) != nil {
-			errs++
-		}
-	}
-	t.Logf("%d of %d corrupted models refused", errs, n+100)
+	refused, tried := tflitetest.Corrupt(t, "TFLITE_SEED", small, person, func(b []byte) error { return checkImport(t, b) })
+	t.Logf("%d of %d corrupted models refused", refused, tried)
 }
 
 // FuzzImport: Import returns an error or a valid graph for any bytes.
 //
-//	go test -run '^$' -fuzz FuzzImport -fuzztime 3m ./nn/tflite
+//	go test -run '^$' -fuzz FuzzImport -fuzztime 3m -fuzzminimizetime 2s ./nn/tflite
 func FuzzImport(f *testing.F) {
 	small := tflitetest.FloatOps()
 	f.Add(small)

@@ -4,8 +4,11 @@ package tflitetest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"testing"
 
 	fb "github.com/ocellus/ocellus/nn/tflite/tflitefb"
 	"github.com/ocellus/ocellus/nn/tflite/tflitefb/fbtest"
@@ -176,4 +179,46 @@ func FloatOps() []byte {
 	m.Op(fb.OpReshape, []int32{t10}, []int32{t17}, fb.OptionsReshape, fbtest.Tbl().Ref(0, fbtest.VI32(1, 216)))
 	m.Outputs = []int32{t15, t16, t17, t11}
 	return m.Bytes()
+}
+
+// Corrupt feeds decode corrupted TFLite models and returns how many it
+// refused, of how many: every 7th truncation of small (each must be
+// refused), mutations of small (fbtest.Mutate; 3000, or 500 with -short)
+// and 100 copies of big mutated in its first and last 16 KiB, where a
+// file's tables are rather than its weights. Any of the mutations may
+// decode or fail; none may panic, which a panic in decode makes the test
+// fail. The random seed is 1, or the integer in the environment variable
+// seedEnv to replay or vary a run; it is logged.
+func Corrupt(t *testing.T, seedEnv string, small, big []byte, decode func([]byte) error) (refused, tried int) {
+	t.Helper()
+	seed := int64(1)
+	if s := os.Getenv(seedEnv); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	t.Logf("seed %d (%s)", seed, seedEnv)
+	rng := rand.New(rand.NewSource(seed))
+	for n := 0; n < len(small); n += 7 {
+		if err := decode(small[:n]); err == nil {
+			t.Errorf("model truncated to %d of %d bytes: no error", n, len(small))
+		}
+	}
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	for range n {
+		if decode(fbtest.Mutate(rng, small)) != nil {
+			refused++
+		}
+	}
+	const edge = 16 << 10
+	for range 100 {
+		c := fbtest.Mutate(rng, big[:edge])
+		c = append(c, big[edge:len(big)-edge]...)
+		c = append(c, fbtest.Mutate(rng, big[len(big)-edge:])...)
+		if decode(c) != nil {
+			refused++
+		}
+	}
+	return refused, n + 100
 }
