@@ -57,6 +57,39 @@ func imageBatch(t *testing.T, spec preprocess.Spec, files []string) *tensor.Tens
 	return b
 }
 
+// calibrateOn preprocesses files with spec and adds each image to cal.
+func calibrateOn(t *testing.T, cal *Calibrator, spec preprocess.Spec, files []string) {
+	t.Helper()
+	in := cal.Model().Inputs()[0]
+	b := imageBatch(t, spec, files)
+	n := spec.Len()
+	for i := range files {
+		if err := cal.Add(tensor.FromF32(b.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// calibratedMobileNetV2 prepares mobilenetv2-1.0-imagenet-dequant.onnx and
+// calibrates it (DefaultConfig's bins, ImageNet preprocessing) on
+// OCELLUS_PTQ_CAL (100) hymenoptera/train images spread over the sorted
+// list. It returns the prepared model, the calibrator and the train and val
+// image lists.
+func calibratedMobileNetV2(t *testing.T) (prep *onnxpb.Model, cal *Calibrator, train, val []string) {
+	t.Helper()
+	prep, err := Prepare(loadShared(t, "mobilenetv2-1.0-imagenet-dequant.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	train = listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
+	val = listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val"))
+	if cal, err = NewCalibrator(prep, DefaultConfig().Bins, nil); err != nil {
+		t.Fatal(err)
+	}
+	calibrateOn(t, cal, preprocess.DefaultSpec(), Spread(train, envInt(t, "OCELLUS_PTQ_CAL", 100)))
+	return prep, cal, train, val
+}
+
 func argmaxRows(v []float32, rows int) []int {
 	cols := len(v) / rows
 	out := make([]int, rows)

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
-	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/nn"
 	"github.com/ocellus/ocellus/nn/onnx"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
@@ -50,27 +49,12 @@ func TestActivationBits(t *testing.T) {
 		}
 		bits = append(bits, b)
 	}
-	prep, err := Prepare(loadShared(t, "mobilenetv2-1.0-imagenet-dequant.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	train := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
-	val := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val"))
-	cal, err := NewCalibrator(prep, DefaultConfig().Bins, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prep, cal, train, val := calibratedMobileNetV2(t)
 	in := cal.Model().Inputs()[0]
 	pspec := preprocess.DefaultSpec()
 	n := pspec.Len()
-	calFiles := Spread(train, envInt(t, "OCELLUS_PTQ_CAL", 100))
-	cb := imageBatch(t, pspec, calFiles)
-	for i := range calFiles {
-		if err := cal.Add(tensor.FromF32(cb.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cfg := DefaultConfig()
+	var err error
 	if s := os.Getenv("OCELLUS_PTQ_METHOD"); s != "" {
 		if cfg.Method, err = ParseMethod(s); err != nil {
 			t.Fatal(err)

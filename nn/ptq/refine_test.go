@@ -41,15 +41,8 @@ func TestRefinedAgreement(t *testing.T) {
 	in := cal.Model().Inputs()[0]
 	spec := preprocess.DefaultSpec()
 	spec.Height, spec.Width = in.Shape[2], in.Shape[3]
-	calFiles := Spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train")), nCal)
+	calibrateOn(t, cal, spec, Spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train")), nCal))
 	val := Spread(listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val")), nVal)
-	cb := imageBatch(t, spec, calFiles)
-	n := spec.Len()
-	for i := range calFiles {
-		if err := cal.Add(tensor.FromF32(cb.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	vb := imageBatch(t, spec, val)
 	want := argmaxRows(runOcellus(t, writeModel(t, prep, "f.onnx"), in.Name, vb), len(val))
 	measure := func(cfg Config) (int, *onnxpb.Model, *Report) {

@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/ocellus/ocellus/camera/preprocess"
-	"github.com/ocellus/ocellus/internal/fixture"
 	"github.com/ocellus/ocellus/internal/npy"
 	"github.com/ocellus/ocellus/internal/ortpeer"
-	"github.com/ocellus/ocellus/nn/tensor"
 )
 
 // TestMixedPrecisionSweep measures mixed precision on MobileNetV2
@@ -39,31 +37,13 @@ func TestMixedPrecisionSweep(t *testing.T) {
 	if sweep == "" || testing.Short() {
 		t.Skip("a sweep takes many minutes; run it with OCELLUS_PTQ_SWEEP=0,2,4,8 (see sweep_test.go)")
 	}
-	src := loadShared(t, "mobilenetv2-1.0-imagenet-dequant.onnx")
-	prep, err := Prepare(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "train"))
-	val := listImages(t, fixture.Path(t, "datasets", "hymenoptera", "val"))
-	cal, err := NewCalibrator(prep, DefaultConfig().Bins, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prep, cal, train, val := calibratedMobileNetV2(t)
 	in := cal.Model().Inputs()[0]
-	spec := preprocess.DefaultSpec()
-	calFiles := Spread(train, envInt(t, "OCELLUS_PTQ_CAL", 100))
-	cb := imageBatch(t, spec, calFiles)
-	n := spec.Len()
-	for i := range calFiles {
-		if err := cal.Add(tensor.FromF32(cb.F32[i*n:(i+1)*n], in.Shape...)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	all := imageBatch(t, spec, append(append([]string{}, val...), train...))
+	all := imageBatch(t, preprocess.DefaultSpec(), append(append([]string{}, val...), train...))
 	want := argmaxRows(runOcellus(t, writeModel(t, prep, "f.onnx"), in.Name, all), all.Shape[0])
 	cfg := DefaultConfig()
 	cfg.Method = Entropy
+	var err error
 	if s := os.Getenv("OCELLUS_PTQ_METHOD"); s != "" {
 		if cfg.Method, err = ParseMethod(s); err != nil {
 			t.Fatal(err)
