@@ -11,6 +11,7 @@ import (
 	"github.com/ocellus/ocellus/nn/graph"
 	"github.com/ocellus/ocellus/nn/onnx"
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+	"github.com/ocellus/ocellus/nn/opt"
 	"github.com/ocellus/ocellus/nn/tensor"
 )
 
@@ -120,17 +121,7 @@ func TestLoadKeepsWeightsOnce(t *testing.T) {
 	retained := int64(ms1.HeapAlloc) - int64(ms0.HeapAlloc)
 
 	g := m.Graph()
-	read := make([]bool, len(g.Tensors))
-	for _, n := range g.Nodes {
-		for _, id := range n.Inputs {
-			if id >= 0 {
-				read[id] = true
-			}
-		}
-	}
-	for _, id := range g.Outputs {
-		read[id] = true
-	}
+	read := opt.Read(g)
 	for id := range g.Tensors {
 		if g.Tensors[id].Const != nil && !read[id] {
 			t.Errorf("graph constant %q (%d bytes) is read by no node", g.Tensors[id].Name, len(g.Tensors[id].Const.Bytes()))

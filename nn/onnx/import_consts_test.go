@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ocellus/ocellus/nn/onnx/onnxpb"
+	"github.com/ocellus/ocellus/nn/opt"
 )
 
 // TestImportKeepsOnlyReadConstants: a conv's OIHW initializer is replaced
@@ -18,17 +19,7 @@ func TestImportKeepsOnlyReadConstants(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := m.Graph
-	read := make([]bool, len(g.Tensors))
-	for _, n := range g.Nodes {
-		for _, id := range n.Inputs {
-			if id >= 0 {
-				read[id] = true
-			}
-		}
-	}
-	for _, id := range g.Outputs {
-		read[id] = true
-	}
+	read := opt.Read(g)
 	consts := 0
 	for id := range g.Tensors {
 		if c := g.Tensors[id].Const; c != nil {
